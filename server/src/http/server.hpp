@@ -1,0 +1,53 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "http/router.hpp"
+
+namespace market::http {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 1024 * 1024;
+  std::chrono::seconds read_timeout{15};   // whole request, once its first byte arrived
+  std::chrono::seconds idle_timeout{60};   // keep-alive wait for the next request
+  std::vector<std::string> cors_origins;   // exact origins allowed; empty: no CORS headers
+  bool access_log = true;
+};
+
+// Opens the listening socket (SO_REUSEPORT), so that each io thread can accept on its own
+// socket bound to the same port. Port 0 is not allowed here: resolve it with BindAnyPort first.
+// Returns the bound port of a probe socket for port 0.
+std::uint16_t ResolvePort(const std::string& address, std::uint16_t port);
+
+// The HTTP/1.1 server of one io thread: accepts on its own SO_REUSEPORT socket and runs each
+// connection as a coroutine on that thread. The middleware around the router lives here:
+// X-Request-Id, access log, CORS, security headers, limits, and turning any exception into a
+// logged 500 in the standard error body.
+class Server {
+ public:
+  Server(boost::asio::io_context& io, const Router& router, ServerOptions options);
+  ~Server();
+
+  void Start();
+  // Stops accepting, closes idle keep-alive connections, and lets requests in flight finish
+  // (their responses carry Connection: close). Safe to call from any thread.
+  void BeginDrain();
+  // Connections still open on this server. Safe to call from any thread.
+  std::size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace market::http
