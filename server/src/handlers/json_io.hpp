@@ -1,0 +1,56 @@
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "domain/users/user.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "services/accounts/auth_service.hpp"
+
+namespace market::handlers {
+
+// The body as a JSON object: 415 unless it is declared application/json, 400 invalid_json when
+// it does not parse or is not an object.
+Result<boost::json::object> ParseJsonObject(const http::Request& request);
+
+// Reads the fields of a JSON body, collecting one error per bad field, so that a client learns
+// about every problem in one answer.
+class FieldReader {
+ public:
+  explicit FieldReader(const boost::json::object& object) : object_(object) {}
+
+  std::string RequiredString(std::string_view name, std::size_t max_bytes = 4096);
+  std::optional<std::string> OptionalString(std::string_view name, std::size_t max_bytes = 4096);
+  // Fields not in `known` are errors; `fixed` ones get "cannot be changed".
+  void RejectOthers(std::initializer_list<std::string_view> known,
+                    std::initializer_list<std::string_view> fixed = {});
+
+  bool ok() const { return errors_.empty(); }
+  Error error() const { return ValidationError(errors_); }
+
+ private:
+  const boost::json::object& object_;
+  std::vector<FieldError> errors_;
+};
+
+services::ClientInfo ClientOf(const http::Request& request);
+
+// RFC 3339 in UTC with milliseconds, e.g. 2026-11-29T12:55:57.123Z.
+std::string FormatTime(TimePoint time);
+
+boost::json::object MeJson(const domain::User& user);
+boost::json::object PublicUserJson(const domain::User& user);
+boost::json::object SessionJson(const services::Session& session);
+
+// ErrorResponse plus the WWW-Authenticate challenge that 401s carry (RFC 6750).
+http::Response AuthErrorResponse(const Error& error);
+
+}  // namespace market::handlers
