@@ -4,23 +4,40 @@ namespace market {
 
 std::string_view CodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kBadRequest: return "bad_request";
-    case ErrorCode::kInvalidJson: return "invalid_json";
-    case ErrorCode::kValidationFailed: return "validation_failed";
-    case ErrorCode::kUnauthenticated: return "unauthenticated";
-    case ErrorCode::kInvalidCredentials: return "invalid_credentials";
-    case ErrorCode::kInvalidToken: return "invalid_token";
-    case ErrorCode::kTokenReused: return "token_reused";
-    case ErrorCode::kForbidden: return "forbidden";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kPreconditionFailed: return "precondition_failed";
-    case ErrorCode::kPayloadTooLarge: return "payload_too_large";
-    case ErrorCode::kUnsupportedMediaType: return "unsupported_media_type";
-    case ErrorCode::kRateLimited: return "rate_limited";
-    case ErrorCode::kInternal: return "internal";
-    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kBadRequest:
+      return "bad_request";
+    case ErrorCode::kInvalidJson:
+      return "invalid_json";
+    case ErrorCode::kValidationFailed:
+      return "validation_failed";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
+    case ErrorCode::kInvalidCredentials:
+      return "invalid_credentials";
+    case ErrorCode::kInvalidToken:
+      return "invalid_token";
+    case ErrorCode::kTokenReused:
+      return "token_reused";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kMethodNotAllowed:
+      return "method_not_allowed";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kPreconditionFailed:
+      return "precondition_failed";
+    case ErrorCode::kPayloadTooLarge:
+      return "payload_too_large";
+    case ErrorCode::kUnsupportedMediaType:
+      return "unsupported_media_type";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
+    case ErrorCode::kInternal:
+      return "internal";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
   }
   return "internal";
 }
@@ -28,22 +45,35 @@ std::string_view CodeName(ErrorCode code) {
 int HttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kBadRequest:
-    case ErrorCode::kInvalidJson: return 400;
+    case ErrorCode::kInvalidJson:
+      return 400;
     case ErrorCode::kUnauthenticated:
     case ErrorCode::kInvalidCredentials:
     case ErrorCode::kInvalidToken:
-    case ErrorCode::kTokenReused: return 401;
-    case ErrorCode::kForbidden: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kMethodNotAllowed: return 405;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kPreconditionFailed: return 412;
-    case ErrorCode::kPayloadTooLarge: return 413;
-    case ErrorCode::kUnsupportedMediaType: return 415;
-    case ErrorCode::kValidationFailed: return 422;
-    case ErrorCode::kRateLimited: return 429;
-    case ErrorCode::kInternal: return 500;
-    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kTokenReused:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kMethodNotAllowed:
+      return 405;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPreconditionFailed:
+      return 412;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kUnsupportedMediaType:
+      return 415;
+    case ErrorCode::kValidationFailed:
+      return 422;
+    case ErrorCode::kRateLimited:
+      return 429;
+    case ErrorCode::kInternal:
+      return 500;
+    case ErrorCode::kUnavailable:
+      return 503;
   }
   return 500;
 }

@@ -1,0 +1,123 @@
+#include "app/app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <thread>
+
+#include "app/openapi_spec.hpp"
+#include "handlers/accounts.hpp"
+
+namespace market::app {
+namespace {
+
+constexpr std::chrono::seconds kDrainDeadline{10};
+
+services::AuthOptions AuthOptionsFrom(const Config& config) {
+  return services::AuthOptions{.access_ttl = config.access_ttl,
+                               .refresh_ttl = config.refresh_ttl,
+                               .rate_limits = config.rate_limits,
+                               .per_ip = config.rate_limit_auth_ip,
+                               .per_account = config.rate_limit_auth_account};
+}
+
+pg::PoolOptions PoolOptionsFrom(const Config& config) {
+  return pg::PoolOptions{.conninfo = config.database_url, .max_size = config.database_pool_size};
+}
+
+}  // namespace
+
+Shared::Shared(const Config& config)
+    : config(config),
+      jwt(config.jwt_secret, config.jwt_issuer),
+      hash_pool(config.password_hash_threads) {}
+
+Shard::Shard(const Config& config, Shared& shared)
+    : pool_(io_->get_executor(), PoolOptionsFrom(config)),
+      redis_(io_->get_executor(), redis::ParseRedisUrl(config.redis_url)),
+      users_repository_(pool_),
+      sessions_repository_(pool_),
+      rate_limiter_(redis_),
+      auth_(pool_, users_repository_, sessions_repository_, rate_limiter_, shared.jwt,
+            shared.hasher, shared.hash_pool, shared.clock, AuthOptionsFrom(config)),
+      users_(pool_, users_repository_, sessions_repository_, auth_) {
+  probes_.postgres = [this]() -> Task<bool> {
+    try {
+      co_await pool_.Ping();
+      co_return true;
+    } catch (const std::exception& e) {
+      spdlog::warn("readiness: PostgreSQL unavailable: {}", e.what());
+      co_return false;
+    }
+  };
+  probes_.redis = [this]() -> Task<bool> {
+    try {
+      co_await redis_.Ping();
+      co_return true;
+    } catch (const std::exception& e) {
+      spdlog::warn("readiness: Redis unavailable: {}", e.what());
+      co_return false;
+    }
+  };
+  HttpMetrics& metrics = shared.metrics;
+  probes_.metrics = [&metrics] { return metrics.Render(); };
+  probes_.openapi_yaml = OpenApiYaml();
+
+  handlers::AddSystemRoutes(router_, probes_);
+  handlers::AddAccountRoutes(router_, auth_, users_);
+}
+
+int Serve(const Config& config) {
+  Shared shared(config);
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<std::unique_ptr<http::Server>> servers;
+  http::ServerOptions options{.address = config.http_host,
+                              .port = config.http_port,
+                              .body_limit = config.http_body_limit,
+                              .cors_origins = config.cors_origins,
+                              .access_log = config.access_log};
+  for (unsigned i = 0; i < config.http_threads; ++i) {
+    auto& shard = shards.emplace_back(std::make_unique<Shard>(config, shared));
+    servers.push_back(std::make_unique<http::Server>(shard->io(), shard->router(), options));
+    servers.back()->Start();
+  }
+
+  using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  std::vector<Guard> guards;
+  std::vector<std::thread> threads;
+  for (auto& shard : shards) {
+    guards.emplace_back(shard->io().get_executor());
+    threads.emplace_back([&io = shard->io()] { io.run(); });
+  }
+  spdlog::info("serving on http://{}:{} with {} io threads", config.http_host, config.http_port,
+               config.http_threads);
+
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int signal) {
+    spdlog::info("signal {}: draining", signal);
+  });
+  signals_io.run();
+
+  for (auto& server : servers) server->BeginDrain();
+  auto deadline = std::chrono::steady_clock::now() + kDrainDeadline;
+  auto open = [&servers] {
+    std::size_t n = 0;
+    for (auto& server : servers) n += server->open_connections();
+    return n;
+  };
+  while (open() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (open() > 0) spdlog::warn("drain deadline passed with {} connections open", open());
+  for (auto& guard : guards) guard.reset();
+  for (auto& shard : shards) shard->io().stop();
+  for (auto& thread : threads) thread.join();
+  servers.clear();
+  shards.clear();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace market::app

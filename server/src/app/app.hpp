@@ -1,0 +1,69 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "app/config.hpp"
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "handlers/system.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "services/accounts/auth_service.hpp"
+#include "services/accounts/users_service.hpp"
+#include "storage/pg/pool.hpp"
+#include "storage/pg/sessions_repository.hpp"
+#include "storage/pg/users_repository.hpp"
+#include "storage/redis/client.hpp"
+#include "storage/redis/rate_limiter.hpp"
+
+namespace market::app {
+
+// What all io threads share: immutable after construction, or thread-safe.
+struct Shared {
+  explicit Shared(const Config& config);
+
+  const Config& config;
+  SystemClock clock;
+  auth::JwtCodec jwt;
+  auth::PasswordHasher hasher;
+  boost::asio::thread_pool hash_pool;
+  HttpMetrics metrics;
+};
+
+// Everything one io thread owns (shared-nothing): its io_context, its PostgreSQL pool and Redis
+// connection, the repositories and services over them, and its HTTP server. Building a shard
+// opens no connection.
+class Shard {
+ public:
+  Shard(const Config& config, Shared& shared);
+  // Destroys pending handlers (coroutine frames) first, while the pool and Redis client they may
+  // refer to still exist.
+  ~Shard() { io_.reset(); }
+
+  boost::asio::io_context& io() { return *io_; }
+  const http::Router& router() const { return router_; }
+  pg::Pool& pool() { return pool_; }
+
+ private:
+  std::unique_ptr<boost::asio::io_context> io_ = std::make_unique<boost::asio::io_context>(1);
+  pg::Pool pool_;
+  redis::Client redis_;
+  pg::PgUsersRepository users_repository_;
+  pg::PgSessionsRepository sessions_repository_;
+  redis::RedisRateLimiter rate_limiter_;
+  services::AuthService auth_;
+  services::UsersService users_;
+  handlers::SystemProbes probes_;
+  http::Router router_;
+};
+
+// Serves HTTP on config.http_threads io threads until SIGINT or SIGTERM, then drains.
+int Serve(const Config& config);
+
+}  // namespace market::app

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "services/rate_limiter.hpp"
+
+namespace market::app {
+
+enum class Environment { kDev, kTest, kProduction };
+
+// Everything the process reads from its environment, read once at start-up.
+struct Config {
+  Environment env = Environment::kDev;
+  std::string http_host = "127.0.0.1";
+  std::uint16_t http_port = 8080;
+  unsigned http_threads = 0;  // 0: one per core
+  std::size_t http_body_limit = 1024 * 1024;
+  std::vector<std::string> cors_origins;
+  bool access_log = true;
+  std::string log_level = "info";
+
+  std::string database_url;
+  std::size_t database_pool_size = 8;  // per io thread
+  std::string redis_url;
+
+  std::string jwt_secret;
+  std::string jwt_issuer = "marketplace";
+  std::chrono::seconds access_ttl{600};
+  std::chrono::seconds refresh_ttl{std::chrono::hours(24 * 30)};
+  unsigned password_hash_threads = 2;
+
+  bool rate_limits = true;
+  services::RateRule rate_limit_auth_ip{30, std::chrono::seconds(2)};
+  services::RateRule rate_limit_auth_account{10, std::chrono::seconds(30)};
+
+  std::string migrations_dir;
+  std::string var_dir = "var";
+};
+
+using Getenv = std::function<std::optional<std::string>(const std::string&)>;
+
+// Reads and validates every variable; on failure the Error lists each bad variable as a field.
+// A dev environment without JWT_SECRET gets one generated later (see EnsureDevSecret); any other
+// environment must set it.
+Result<Config> LoadConfig(const Getenv& getenv);
+std::optional<std::string> ProcessGetenv(const std::string& name);
+
+// "BURST/PERIOD", e.g. "10/1m" or "30/2s": BURST requests at once, refilled evenly over PERIOD.
+std::optional<services::RateRule> ParseRateRule(std::string_view text);
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
+
+// In dev, keeps a random JWT secret in VAR_DIR/jwt_secret so tokens survive restarts.
+void EnsureDevSecret(Config& config);
+
+}  // namespace market::app
