@@ -24,7 +24,9 @@ std::int64_t Seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-Error Invalid() { return MakeError(ErrorCode::kInvalidToken, "The access token is invalid or expired."); }
+Error Invalid() {
+  return MakeError(ErrorCode::kInvalidToken, "The access token is invalid or expired.");
+}
 
 bool ParseId(const json::value* v, std::int64_t& out) {
   if (v == nullptr || !v->is_string()) return false;

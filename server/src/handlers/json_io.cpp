@@ -23,14 +23,20 @@ bool IsJsonContentType(std::string_view value) {
 
 std::string_view TypeName(const json::value& value) {
   switch (value.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -55,7 +61,8 @@ std::optional<std::string> FieldReader::OptionalString(std::string_view name,
   const json::value* value = object_.if_contains(name);
   if (value == nullptr) return std::nullopt;
   if (!value->is_string()) {
-    errors_.push_back({std::string(name), fmt::format("must be a string, not {}", TypeName(*value))});
+    errors_.push_back(
+        {std::string(name), fmt::format("must be a string, not {}", TypeName(*value))});
     return std::nullopt;
   }
   const json::string& text = value->as_string();
@@ -80,8 +87,8 @@ void FieldReader::RejectOthers(std::initializer_list<std::string_view> known,
     std::string_view key = entry.key();
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     bool is_fixed = std::find(fixed.begin(), fixed.end(), key) != fixed.end();
-    errors_.push_back({std::string(key.substr(0, 64)),
-                       is_fixed ? "cannot be changed" : "is not a known field"});
+    errors_.push_back(
+        {std::string(key.substr(0, 64)), is_fixed ? "cannot be changed" : "is not a known field"});
   }
 }
 
@@ -119,12 +126,11 @@ json::object SessionJson(const services::Session& session) {
   const services::TokenPair& tokens = session.tokens;
   return json::object{
       {"user", MeJson(session.user)},
-      {"tokens",
-       json::object{{"access_token", tokens.access_token},
-                    {"token_type", "Bearer"},
-                    {"expires_in", tokens.expires_in.count()},
-                    {"refresh_token", tokens.refresh_token},
-                    {"refresh_expires_at", FormatTime(tokens.refresh_expires_at)}}}};
+      {"tokens", json::object{{"access_token", tokens.access_token},
+                              {"token_type", "Bearer"},
+                              {"expires_in", tokens.expires_in.count()},
+                              {"refresh_token", tokens.refresh_token},
+                              {"refresh_expires_at", FormatTime(tokens.refresh_expires_at)}}}};
 }
 
 http::Response AuthErrorResponse(const Error& error) {

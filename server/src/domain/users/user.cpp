@@ -22,7 +22,8 @@ std::string_view Trim(std::string_view text) {
 }
 
 bool HasControlCharacters(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  return std::any_of(text.begin(), text.end(),
+                     [](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 }  // namespace
@@ -31,7 +32,11 @@ std::optional<std::size_t> Utf8Length(std::string_view text) {
   std::size_t count = 0;
   for (std::size_t i = 0; i < text.size();) {
     unsigned char c = text[i];
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     if (len == 0 || i + len > text.size()) return std::nullopt;
     std::uint32_t cp = len == 1 ? c : c & (0x7F >> len);
     for (std::size_t k = 1; k < len; ++k) {
@@ -102,7 +107,8 @@ std::optional<std::string> CheckPassword(std::string_view password, std::string_
   if (*length > kPasswordMaxLength) return "must be at most 128 characters";
   if (IsCommonPassword(password)) return "is too common; choose another";
   std::string lowered = Lower(password);
-  if ((!username.empty() && lowered == Lower(username)) || (!email.empty() && lowered == Lower(email)))
+  if ((!username.empty() && lowered == Lower(username)) ||
+      (!email.empty() && lowered == Lower(email)))
     return "must not be your username or email";
   return std::nullopt;
 }

@@ -86,14 +86,14 @@ TokenPair AuthService::IssueTokens(UserId user, SessionFamilyId family, std::str
 Task<TokenPair> AuthService::StartSession(Transaction& tx, UserId user, const ClientInfo& client) {
   std::string refresh = auth::NewOpaqueToken();
   // Whole seconds, so that the expiry the client is told equals the stored one.
-  TimePoint expires_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.Now()) +
-                         options_.refresh_ttl;
-  SessionFamilyId family = co_await sessions_.Create(
-      tx, NewSession{.user_id = user,
-                     .expires_at = expires_at,
-                     .token_hash = auth::Sha256(refresh),
-                     .user_agent = client.user_agent.substr(0, 256),
-                     .ip = client.ip});
+  TimePoint expires_at =
+      std::chrono::time_point_cast<std::chrono::seconds>(clock_.Now()) + options_.refresh_ttl;
+  SessionFamilyId family =
+      co_await sessions_.Create(tx, NewSession{.user_id = user,
+                                               .expires_at = expires_at,
+                                               .token_hash = auth::Sha256(refresh),
+                                               .user_agent = client.user_agent.substr(0, 256),
+                                               .ip = client.ip});
   co_return IssueTokens(user, family, std::move(refresh), expires_at);
 }
 
@@ -102,7 +102,8 @@ Task<Result<Session>> AuthService::Register(domain::Registration registration, C
     co_return std::move(rate).error();
   auto errors = domain::ValidateRegistration(registration);
   if (!errors.empty()) co_return ValidationError(std::move(errors));
-  if (auto rate = co_await CheckRate("register:account:" + registration.email, options_.per_account);
+  if (auto rate =
+          co_await CheckRate("register:account:" + registration.email, options_.per_account);
       !rate.ok())
     co_return std::move(rate).error();
 

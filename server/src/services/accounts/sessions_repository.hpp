@@ -14,8 +14,8 @@ namespace market::services {
 
 struct NewSession {
   UserId user_id;
-  TimePoint expires_at;     // absolute: rotation never extends it
-  std::string token_hash;   // SHA-256 of the first refresh token
+  TimePoint expires_at;    // absolute: rotation never extends it
+  std::string token_hash;  // SHA-256 of the first refresh token
   std::string user_agent;
   std::string ip;
 };
