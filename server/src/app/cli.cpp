@@ -18,16 +18,25 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 78;
 
-std::optional<Config> LoadOrReport() {
+void ReportConfigError(const Error& error) {
+  std::cerr << "marketplace: invalid configuration:\n";
+  for (const auto& field : error.fields)
+    std::cerr << "  " << field.field << ": " << field.message << "\n";
+}
+
+std::optional<Config> LoadOrReport(bool issues_tokens) {
   auto config = LoadConfig(ProcessGetenv);
   if (!config.ok()) {
-    std::cerr << "marketplace: invalid configuration:\n";
-    for (const auto& field : config.error().fields)
-      std::cerr << "  " << field.field << ": " << field.message << "\n";
+    ReportConfigError(config.error());
     return std::nullopt;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  EnsureDevSecret(*config);
+  if (issues_tokens) {
+    if (auto secrets = PrepareSecrets(*config); !secrets.ok()) {
+      ReportConfigError(secrets.error());
+      return std::nullopt;
+    }
+  }
   return std::move(config).value();
 }
 
@@ -83,7 +92,7 @@ int RunCli(int argc, char** argv) {
   auto* routes = cli.add_subcommand("routes", "Print the route table as JSON");
   CLI11_PARSE(cli, argc, argv);
 
-  auto config = routes->parsed() ? std::optional<Config>() : LoadOrReport();
+  auto config = routes->parsed() ? std::optional<Config>() : LoadOrReport(!migrate->parsed());
   if (routes->parsed()) {
     // The route table needs no real configuration: nothing connects.
     auto loaded = LoadConfig([](const std::string& name) -> std::optional<std::string> {

@@ -183,8 +183,6 @@ Result<Config> LoadConfig(const Getenv& getenv) {
       bad("JWT_SECRET", "must be at least 32 bytes");
     else
       config.jwt_secret = *v;
-  } else if (config.env != Environment::kDev) {
-    bad("JWT_SECRET", "is required outside dev (at least 32 random bytes)");
   }
   if (auto v = get("JWT_ISSUER")) config.jwt_issuer = *v;
   if (auto v = get("JWT_ACCESS_TTL")) {
@@ -246,23 +244,31 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   return config;
 }
 
-void EnsureDevSecret(Config& config) {
-  if (!config.jwt_secret.empty() || config.env != Environment::kDev) return;
+Result<void> PrepareSecrets(Config& config) {
+  if (!config.jwt_secret.empty()) return Ok();
+  if (config.env != Environment::kDev) {
+    return Error{.code = ErrorCode::kValidationFailed,
+                 .message = "Invalid configuration.",
+                 .fields = {{"JWT_SECRET", "is required outside dev (at least 32 random bytes)"}}};
+  }
   namespace fs = std::filesystem;
   fs::path path = fs::path(config.var_dir) / "jwt_secret";
   if (std::ifstream in(path); in) {
     std::getline(in, config.jwt_secret);
-    if (config.jwt_secret.size() >= kMinSecretBytes) return;
+    if (config.jwt_secret.size() >= kMinSecretBytes) return Ok();
   }
-  unsigned char raw[48];
+  unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
   std::string secret;
   for (unsigned char c : raw) secret += fmt::format("{:02x}", c);
   fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::trunc);
-  out << secret << '\n';
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << secret << '\n';
+  }
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
   config.jwt_secret = secret;
+  return Ok();
 }
 
 }  // namespace market::app

@@ -46,8 +46,6 @@ struct Config {
 using Getenv = std::function<std::optional<std::string>(const std::string&)>;
 
 // Reads and validates every variable; on failure the Error lists each bad variable as a field.
-// A dev environment without JWT_SECRET gets one generated later (see EnsureDevSecret); any other
-// environment must set it.
 Result<Config> LoadConfig(const Getenv& getenv);
 std::optional<std::string> ProcessGetenv(const std::string& name);
 
@@ -55,7 +53,8 @@ std::optional<std::string> ProcessGetenv(const std::string& name);
 std::optional<services::RateRule> ParseRateRule(std::string_view text);
 std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
 
-// In dev, keeps a random JWT secret in VAR_DIR/jwt_secret so tokens survive restarts.
-void EnsureDevSecret(Config& config);
+// For the commands that issue tokens: JWT_SECRET must be set, except in dev, where a random one
+// is generated once and kept in VAR_DIR/jwt_secret so that sessions survive restarts.
+Result<void> PrepareSecrets(Config& config);
 
 }  // namespace market::app

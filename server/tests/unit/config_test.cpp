@@ -1,0 +1,108 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace market::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+Result<Config> Load(std::map<std::string, std::string> env) {
+  env.try_emplace("DATABASE_URL", "postgresql://u@127.0.0.1:5432/db");
+  env.try_emplace("REDIS_URL", "redis://127.0.0.1:6379/0");
+  return LoadConfig([&env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+bool HasField(const Error& error, std::string_view field) {
+  for (const auto& f : error.fields)
+    if (f.field == field) return true;
+  return false;
+}
+
+TEST(Config, DefaultsAreUsableInDev) {
+  auto config = Load({});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->env, Environment::kDev);
+  EXPECT_EQ(config->http_port, 8080);
+  EXPECT_GE(config->http_threads, 1u);
+  EXPECT_TRUE(config->rate_limits);
+  EXPECT_EQ(config->access_ttl, 600s);
+}
+
+TEST(Config, RequiresDatabaseAndRedis) {
+  auto config = LoadConfig([](const std::string&) { return std::optional<std::string>(); });
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(HasField(config.error(), "DATABASE_URL"));
+  EXPECT_TRUE(HasField(config.error(), "REDIS_URL"));
+}
+
+TEST(Config, ReportsEveryBadVariable) {
+  auto config = Load({{"HTTP_PORT", "99999"},
+                      {"MARKETPLACE_ENV", "staging"},
+                      {"JWT_SECRET", "short"},
+                      {"RATE_LIMIT_AUTH_IP", "ten per minute"},
+                      {"ACCESS_LOG", "maybe"}});
+  ASSERT_FALSE(config.ok());
+  for (const char* name :
+       {"HTTP_PORT", "MARKETPLACE_ENV", "JWT_SECRET", "RATE_LIMIT_AUTH_IP", "ACCESS_LOG"}) {
+    EXPECT_TRUE(HasField(config.error(), name)) << name;
+  }
+}
+
+TEST(Config, RefusesRateLimitsOffInProduction) {
+  auto config = Load({{"MARKETPLACE_ENV", "production"},
+                      {"JWT_SECRET", std::string(40, 's')},
+                      {"RATE_LIMITS", "off"}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(HasField(config.error(), "RATE_LIMITS"));
+  EXPECT_TRUE(Load({{"MARKETPLACE_ENV", "test"}, {"RATE_LIMITS", "off"}}).ok());
+}
+
+TEST(Config, SecretIsRequiredOutsideDev) {
+  auto config = Load({{"MARKETPLACE_ENV", "production"}});
+  ASSERT_TRUE(config.ok());
+  auto secrets = PrepareSecrets(*config);
+  ASSERT_FALSE(secrets.ok());
+  EXPECT_TRUE(HasField(secrets.error(), "JWT_SECRET"));
+}
+
+TEST(Config, DevSecretIsGeneratedOnceAndKept) {
+  auto dir = std::filesystem::temp_directory_path() / ("market-config-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  auto first = Load({{"VAR_DIR", dir.string()}});
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(PrepareSecrets(*first).ok());
+  EXPECT_GE(first->jwt_secret.size(), 32u);
+  auto second = Load({{"VAR_DIR", dir.string()}});
+  ASSERT_TRUE(PrepareSecrets(*second).ok());
+  EXPECT_EQ(first->jwt_secret, second->jwt_secret);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Config, ParsesRateRules) {
+  auto rule = ParseRateRule("10/1m");
+  ASSERT_TRUE(rule);
+  EXPECT_EQ(rule->burst, 10);
+  EXPECT_EQ(rule->interval, 6s);
+  EXPECT_FALSE(ParseRateRule("0/1m"));
+  EXPECT_FALSE(ParseRateRule("10"));
+  EXPECT_FALSE(ParseRateRule("10/1y"));
+  EXPECT_FALSE(ParseRateRule("-1/1m"));
+}
+
+TEST(Config, ParsesDurations) {
+  EXPECT_EQ(ParseDuration("30d"), std::chrono::seconds(30 * 86400));
+  EXPECT_EQ(ParseDuration("10m"), 600s);
+  EXPECT_FALSE(ParseDuration("10"));
+  EXPECT_FALSE(ParseDuration("m"));
+  EXPECT_FALSE(ParseDuration("0s"));
+}
+
+}  // namespace
+}  // namespace market::app
