@@ -26,6 +26,15 @@ pg::PoolOptions PoolOptionsFrom(const Config& config) {
   return pg::PoolOptions{.conninfo = config.database_url, .max_size = config.database_pool_size};
 }
 
+// A handler that threw is counted by the server as a 500; here only answered requests count.
+Task<http::Response> Timed(HttpMetrics& metrics, std::size_t route, const http::Handler& handler,
+                           http::Request& request) {
+  auto start = std::chrono::steady_clock::now();
+  http::Response response = co_await handler(request);
+  metrics.Observe(route, response.status, std::chrono::steady_clock::now() - start);
+  co_return response;
+}
+
 }  // namespace
 
 Shared::Shared(const Config& config)
@@ -66,6 +75,12 @@ Shard::Shard(const Config& config, Shared& shared)
 
   handlers::AddSystemRoutes(router_, probes_);
   handlers::AddAccountRoutes(router_, auth_, users_);
+  router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
+    std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
+    return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
+      return Timed(metrics, index, handler, request);
+    });
+  });
 }
 
 int Serve(const Config& config) {

@@ -139,4 +139,10 @@ std::vector<Route> Router::Routes() const {
   return routes;
 }
 
+void Router::WrapHandlers(const std::function<Handler(const Route&, Handler)>& wrap) {
+  for (auto& entry : entries_) {
+    entry.handler = wrap(Route{entry.method, entry.pattern}, std::move(entry.handler));
+  }
+}
+
 }  // namespace market::http

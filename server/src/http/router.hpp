@@ -27,6 +27,9 @@ class Router {
   // by the GET handler when no HEAD route exists.
   Task<Response> Dispatch(Request& request) const;
   std::vector<Route> Routes() const;
+  // Replaces every handler with wrap(route, handler): for cross-cutting concerns that need the
+  // route pattern, such as per-route metrics. Call before serving.
+  void WrapHandlers(const std::function<Handler(const Route&, Handler)>& wrap);
 
  private:
   struct Entry {
