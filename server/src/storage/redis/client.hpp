@@ -10,13 +10,15 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "common/task.hpp"
+#include "common/unavailable.hpp"
 
 namespace market::redis {
 
-// Redis could not be reached, the connection broke, or a command timed out.
-class Unavailable : public std::runtime_error {
+// Redis could not be reached, the connection broke, or a command timed out. A ServiceUnavailable,
+// so that an outage nobody handles answers 503 rather than 500.
+class Unavailable : public ServiceUnavailable {
  public:
-  using std::runtime_error::runtime_error;
+  using ServiceUnavailable::ServiceUnavailable;
 };
 
 struct Reply {
