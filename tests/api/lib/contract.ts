@@ -188,7 +188,9 @@ const errorBody = (): ValidateFunction => schemaValidator("Error");
 export function checkResponse(res: ObservedResponse): unknown {
   if (!res.headers.get("x-request-id")) throw new ContractViolation(`X-Request-Id is missing\n${describe(res)}`);
 
-  const method = res.method.toLowerCase();
+  // HEAD is answered like GET, without the body.
+  const head = res.method.toLowerCase() === "head";
+  const method = head ? "get" : res.method.toLowerCase();
   const pathname = new URL(res.url).pathname;
   const template = findPathTemplate(pathname);
   const components = spec.components.responses ?? {};
@@ -222,6 +224,10 @@ export function checkResponse(res: ObservedResponse): unknown {
   where = `${where} ${res.status}`;
 
   checkHeaders(res, response, where);
+  if (head) {
+    if (res.text !== "") throw new ContractViolation(`${where}: a HEAD answer has a body\n${describe(res)}`);
+    return undefined;
+  }
   const body = checkBody(res, response, where);
 
   // Whatever a response declares, every error except readiness's own shape is the one error body.

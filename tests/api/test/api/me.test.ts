@@ -72,6 +72,8 @@ describe("the caller's account", () => {
     expect((await getMe(token)).body).toEqual(user.auth.user);
   });
 
+  // Login attempts and password-change attempts share the account's bucket (5/1m in this suite):
+  // this test makes exactly five.
   it("changing the password keeps the caller's session and ends the others", async () => {
     const user = await register();
     const current = user.auth.tokens;

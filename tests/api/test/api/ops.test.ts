@@ -35,6 +35,13 @@ describe("operations endpoints", () => {
     expect(parse(res.body)).toEqual(parse(readFileSync(specPath, "utf8")));
   });
 
+  it("answers HEAD like GET, without the body", async () => {
+    const res = await api("HEAD", "/healthz");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.text).toBe("");
+  });
+
   it("gives every response its own X-Request-Id", async () => {
     const [a, b] = await Promise.all([api("GET", "/healthz"), api("GET", "/api/v1/nope")]);
     expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
