@@ -80,7 +80,9 @@ class QueryResult {
 
   bool IsNull(int row, std::string_view column) const;
   std::string_view Text(int row, std::string_view column) const;
-  std::string String(int row, std::string_view column) const { return std::string(Text(row, column)); }
+  std::string String(int row, std::string_view column) const {
+    return std::string(Text(row, column));
+  }
   std::optional<std::string> OptString(int row, std::string_view column) const;
   std::int64_t Int(int row, std::string_view column) const;
   std::optional<std::int64_t> OptInt(int row, std::string_view column) const;
@@ -104,7 +106,7 @@ class Pool;
 // dropped.
 class PooledConnection {
  public:
-  PooledConnection() = default;
+  PooledConnection();
   PooledConnection(Pool* pool, std::unique_ptr<Connection> conn);
   PooledConnection(PooledConnection&&) noexcept;
   PooledConnection& operator=(PooledConnection&&) noexcept;
@@ -115,6 +117,7 @@ class PooledConnection {
   Task<void> ExecuteScript(std::string_view sql);
 
  private:
+  friend class Transaction;
   void Release();
   Pool* pool_ = nullptr;
   std::unique_ptr<Connection> conn_;
@@ -174,6 +177,7 @@ class Pool final : public Executor, public services::Database {
   friend class PooledConnection;
   struct Waiter;
   void Return(std::unique_ptr<Connection> conn);
+  void Drop(std::unique_ptr<Connection> conn);
   Task<std::unique_ptr<Connection>> Open();
 
   boost::asio::any_io_executor executor_;
