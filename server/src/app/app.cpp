@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/openapi_spec.hpp"
+#include "common/unavailable.hpp"
 #include "handlers/accounts.hpp"
 
 namespace market::app {
@@ -26,11 +27,22 @@ pg::PoolOptions PoolOptionsFrom(const Config& config) {
   return pg::PoolOptions{.conninfo = config.database_url, .max_size = config.database_pool_size};
 }
 
-// A handler that threw is counted by the server as a 500; here only answered requests count.
+// Times each answered request. A lost PostgreSQL connection becomes ServiceUnavailable here,
+// the one place that knows both the storage and the HTTP sides, so that the server answers 503
+// rather than 500; a handler that threw is answered (and logged) by the server.
 Task<http::Response> Timed(HttpMetrics& metrics, std::size_t route, const http::Handler& handler,
                            http::Request& request) {
   auto start = std::chrono::steady_clock::now();
-  http::Response response = co_await handler(request);
+  std::optional<http::Response> answered;
+  std::string lost;
+  try {
+    answered.emplace(co_await handler(request));
+  } catch (const pg::PgError& error) {
+    if (!error.connection_lost()) throw;
+    lost = error.what();
+  }
+  if (!answered) throw ServiceUnavailable("PostgreSQL unavailable: " + lost);
+  http::Response response = std::move(*answered);
   metrics.Observe(route, response.status, std::chrono::steady_clock::now() - start);
   co_return response;
 }

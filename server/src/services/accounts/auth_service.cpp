@@ -88,12 +88,13 @@ Task<TokenPair> AuthService::StartSession(Transaction& tx, UserId user, const Cl
   // Whole seconds, so that the expiry the client is told equals the stored one.
   TimePoint expires_at =
       std::chrono::time_point_cast<std::chrono::seconds>(clock_.Now()) + options_.refresh_ttl;
-  SessionFamilyId family =
-      co_await sessions_.Create(tx, NewSession{.user_id = user,
-                                               .expires_at = expires_at,
-                                               .token_hash = auth::Sha256(refresh),
-                                               .user_agent = client.user_agent.substr(0, 256),
-                                               .ip = client.ip});
+  // Named, not braced inside the co_await: g++ 12 destroys such a temporary twice.
+  NewSession session{.user_id = user,
+                     .expires_at = expires_at,
+                     .token_hash = auth::Sha256(refresh),
+                     .user_agent = client.user_agent.substr(0, 256),
+                     .ip = client.ip};
+  SessionFamilyId family = co_await sessions_.Create(tx, session);
   co_return IssueTokens(user, family, std::move(refresh), expires_at);
 }
 
@@ -109,11 +110,11 @@ Task<Result<Session>> AuthService::Register(domain::Registration registration, C
 
   std::string hash = co_await HashPassword(registration.password);
   auto tx = co_await db_.Begin();
-  auto user = co_await users_.Insert(
-      *tx, NewUser{.username = registration.username,
+  NewUser new_user{.username = registration.username,
                    .email = registration.email,
                    .display_name = registration.display_name.value_or(registration.username),
-                   .password_hash = std::move(hash)});
+                   .password_hash = std::move(hash)};
+  auto user = co_await users_.Insert(*tx, new_user);
   if (!user.ok()) co_return std::move(user).error();
   TokenPair tokens = co_await StartSession(*tx, user->id, client);
   co_await tx->Commit();
