@@ -164,8 +164,6 @@ std::string AccessLogLine(const AccessLogEntry& entry) {
   std::size_t length = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   std::snprintf(stamp + length, sizeof stamp - length, ".%03dZ", static_cast<int>(millis));
 
-  double duration_ms =
-      std::round(static_cast<double>(duration_cast<microseconds>(entry.duration).count())) / 1000.0;
   boost::json::object line;
   line["ts"] = stamp;
   line["level"] = "info";
@@ -175,7 +173,8 @@ std::string AccessLogLine(const AccessLogEntry& entry) {
   line["path"] = entry.path;
   line["status"] = entry.status;
   line["bytes"] = entry.bytes;
-  line["duration_ms"] = duration_ms;
+  // Integer microseconds: Boost.JSON prints doubles in exponent form (3.666E0).
+  line["duration_us"] = duration_cast<microseconds>(entry.duration).count();
   line["remote_ip"] = entry.remote_ip;
   line["user_agent"] = entry.user_agent;
   return boost::json::serialize(line);
