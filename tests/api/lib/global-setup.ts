@@ -1,6 +1,6 @@
 // Migrates the test database and runs one `marketplace serve` for the whole suite.
 import type { TestProject } from "vitest/node";
-import { migrate, randomSecret, startServer, type RunningServer } from "./server.js";
+import { kCleanExit, migrate, randomSecret, startServer, type RunningServer } from "./server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -21,10 +21,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     if (!server) return;
     const died = server.exited();
-    await server.stop();
+    const exit = await server.stop();
+    // Its output is the only clue to why it died during the run or did not drain cleanly.
+    // vitest reports an error thrown here but exits 0 for it: set the exit code too.
+    if (died !== undefined || exit !== kCleanExit) process.exitCode = 1;
     if (died !== undefined) {
-      // The server died while tests ran: its output is the only clue to why.
-      console.error(`\nmarketplace serve died during the run (${died}).\n--- its output ---\n${server.output()}`);
+      throw new Error(`marketplace serve died during the run (${died}).\n--- its output ---\n${server.output()}`);
+    }
+    if (exit !== kCleanExit) {
+      throw new Error(`marketplace serve did not stop cleanly on SIGTERM (${exit}).\n--- its output ---\n${server.output()}`);
     }
   };
 }

@@ -74,8 +74,11 @@ export interface RunningServer {
   output(): string;
   // Set when the process has exited, with its code or signal.
   exited(): string | undefined;
-  stop(): Promise<void>;
+  // SIGTERM, then SIGKILL after 5 s. Resolves to how it exited: "exit code 0" after a clean drain.
+  stop(): Promise<string>;
 }
+
+export const kCleanExit = "exit code 0";
 
 export function baseEnv(jwtSecret: string): Record<string, string> {
   const inherited: Record<string, string> = {};
@@ -163,13 +166,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   await spawned;
 
-  const stop = async () => {
-    if (exitStatus !== undefined) return;
-    child.kill("SIGTERM");
-    if (!(await waitForExit(child, 5_000))) {
-      child.kill("SIGKILL");
-      await waitForExit(child, 5_000);
+  const stop = async (): Promise<string> => {
+    if (exitStatus === undefined) {
+      child.kill("SIGTERM");
+      if (!(await waitForExit(child, 5_000))) {
+        child.kill("SIGKILL");
+        await waitForExit(child, 5_000);
+        return "killed: did not exit within 5 s of SIGTERM";
+      }
     }
+    return exitStatus ?? "unknown";
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
