@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <cstdlib>
 #include <thread>
 
 #include "app/openapi_spec.hpp"
@@ -55,8 +56,8 @@ Shared::Shared(const Config& config)
       hash_pool(config.password_hash_threads) {}
 
 Shard::Shard(const Config& config, Shared& shared)
-    : pool_(io_->get_executor(), PoolOptionsFrom(config)),
-      redis_(io_->get_executor(), redis::ParseRedisUrl(config.redis_url)),
+    : pool_(io_.get_executor(), PoolOptionsFrom(config)),
+      redis_(io_.get_executor(), redis::ParseRedisUrl(config.redis_url)),
       users_repository_(pool_),
       sessions_repository_(pool_),
       rate_limiter_(redis_),
@@ -137,7 +138,13 @@ int Serve(const Config& config) {
   while (open() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (open() > 0) spdlog::warn("drain deadline passed with {} connections open", open());
+  if (std::size_t still_open = open(); still_open > 0) {
+    // Their coroutines may hold pooled connections; tearing the shards down under them would
+    // touch freed pools. PostgreSQL rolls back whatever they had open when the sockets close.
+    spdlog::error("drain deadline passed with {} connections open; exiting now", still_open);
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }
   for (auto& guard : guards) guard.reset();
   for (auto& shard : shards) shard->io().stop();
   for (auto& thread : threads) thread.join();

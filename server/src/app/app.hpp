@@ -42,16 +42,16 @@ struct Shared {
 class Shard {
  public:
   Shard(const Config& config, Shared& shared);
-  // Destroys pending handlers (coroutine frames) first, while the pool and Redis client they may
-  // refer to still exist.
-  ~Shard() { io_.reset(); }
 
-  boost::asio::io_context& io() { return *io_; }
+  boost::asio::io_context& io() { return io_; }
   const http::Router& router() const { return router_; }
   pg::Pool& pool() { return pool_; }
 
  private:
-  std::unique_ptr<boost::asio::io_context> io_ = std::make_unique<boost::asio::io_context>(1);
+  // First, so it is destroyed last: the pool's and Redis client's sockets and timers must go
+  // while their io_context still exists. Serve() destroys a shard only once every connection
+  // coroutine has finished, so no pending handler still refers to the pool.
+  boost::asio::io_context io_{1};
   pg::Pool pool_;
   redis::Client redis_;
   pg::PgUsersRepository users_repository_;
