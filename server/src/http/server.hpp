@@ -18,9 +18,9 @@ struct ServerOptions {
   std::uint16_t port = 8080;
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 1024 * 1024;
-  std::chrono::seconds read_timeout{15};   // whole request, once its first byte arrived
-  std::chrono::seconds idle_timeout{60};   // keep-alive wait for the next request
-  std::vector<std::string> cors_origins;   // exact origins allowed; empty: no CORS headers
+  std::chrono::seconds read_timeout{15};  // whole request, once its first byte arrived
+  std::chrono::seconds idle_timeout{60};  // keep-alive wait for the next request
+  std::vector<std::string> cors_origins;  // exact origins allowed; empty: no CORS headers
   bool access_log = true;
 };
 

@@ -99,8 +99,8 @@ TEST(Jwt, RejectsTamperedPayload) {
   std::string token = codec.Sign(Claims());
   auto payload = boost::json::parse(Decode(Part(token, 1))).as_object();
   payload["sub"] = "1";
-  std::string tampered =
-      Part(token, 0) + "." + Base64UrlEncode(boost::json::serialize(payload)) + "." + Part(token, 2);
+  std::string tampered = Part(token, 0) + "." + Base64UrlEncode(boost::json::serialize(payload)) +
+                         "." + Part(token, 2);
   EXPECT_FALSE(codec.Verify(tampered, kNow).ok());
 }
 
@@ -118,8 +118,8 @@ TEST(Jwt, RejectsTokenOfAnotherType) {
 
 TEST(Jwt, RejectsMalformedTokens) {
   JwtCodec codec(kSecret, "marketplace");
-  for (const char* bad : {"", ".", "..", "a.b.c", "a.b", "a.b.c.d", "!!!.???.***",
-                          "eyJhbGciOiJIUzI1NiJ9..sig"}) {
+  for (const char* bad :
+       {"", ".", "..", "a.b.c", "a.b", "a.b.c.d", "!!!.???.***", "eyJhbGciOiJIUzI1NiJ9..sig"}) {
     EXPECT_FALSE(codec.Verify(bad, kNow).ok()) << bad;
   }
   EXPECT_FALSE(codec.Verify(std::string(10000, 'a'), kNow).ok());

@@ -48,8 +48,8 @@ TEST(PasswordPolicy, EnforcesLengthInCharacters) {
 }
 
 TEST(PasswordPolicy, RejectsCommonPasswordsCaseInsensitively) {
-  for (const char* common : {"password123", "PASSWORD123", "qwerty123", "12345678", "iloveyou",
-                             "Marketplace1"}) {
+  for (const char* common :
+       {"password123", "PASSWORD123", "qwerty123", "12345678", "iloveyou", "Marketplace1"}) {
     EXPECT_TRUE(IsCommonPassword(common)) << common;
     EXPECT_TRUE(CheckPassword(common, "alice", "a@example.com")) << common;
   }
@@ -84,7 +84,8 @@ TEST(Registration, ReportsEveryBadFieldAtOnce) {
 }
 
 TEST(Registration, NormalisesValidInput) {
-  Registration r{.email = " Alice@Example.com", .username = "Alice", .password = "a long pass phrase"};
+  Registration r{
+      .email = " Alice@Example.com", .username = "Alice", .password = "a long pass phrase"};
   EXPECT_TRUE(ValidateRegistration(r).empty());
   EXPECT_EQ(r.email, "alice@example.com");
   EXPECT_EQ(r.username, "alice");
