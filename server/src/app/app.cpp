@@ -48,6 +48,17 @@ Task<http::Response> Timed(HttpMetrics& metrics, std::size_t route, const http::
   co_return response;
 }
 
+// For /readyz: whether `ping` succeeds, logging why not.
+Task<bool> Probe(std::string_view name, Task<void> ping) {
+  try {
+    co_await std::move(ping);
+    co_return true;
+  } catch (const std::exception& e) {
+    spdlog::warn("readiness: {} unavailable: {}", name, e.what());
+    co_return false;
+  }
+}
+
 }  // namespace
 
 Shared::Shared(const Config& config)
@@ -64,24 +75,8 @@ Shard::Shard(const Config& config, Shared& shared)
       auth_(pool_, users_repository_, sessions_repository_, rate_limiter_, shared.jwt,
             shared.hasher, shared.hash_pool, shared.clock, AuthOptionsFrom(config)),
       users_(pool_, users_repository_, sessions_repository_, auth_) {
-  probes_.postgres = [this]() -> Task<bool> {
-    try {
-      co_await pool_.Ping();
-      co_return true;
-    } catch (const std::exception& e) {
-      spdlog::warn("readiness: PostgreSQL unavailable: {}", e.what());
-      co_return false;
-    }
-  };
-  probes_.redis = [this]() -> Task<bool> {
-    try {
-      co_await redis_.Ping();
-      co_return true;
-    } catch (const std::exception& e) {
-      spdlog::warn("readiness: Redis unavailable: {}", e.what());
-      co_return false;
-    }
-  };
+  probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
+  probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
   probes_.metrics = [&metrics] { return metrics.Render(); };
   probes_.openapi_yaml = OpenApiYaml();

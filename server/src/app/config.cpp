@@ -30,6 +30,30 @@ std::optional<bool> ParseSwitch(std::string_view text) {
   return std::nullopt;
 }
 
+// A parser accepting whole numbers in [min, max].
+template <class T>
+auto InRange(T min, T max) {
+  return [min, max](std::string_view text) -> std::optional<T> {
+    auto n = ParseNumber<T>(text);
+    if (!n || *n < min || *n > max) return std::nullopt;
+    return n;
+  };
+}
+
+std::optional<Environment> ParseEnvironment(std::string_view text) {
+  if (text == "dev") return Environment::kDev;
+  if (text == "test") return Environment::kTest;
+  if (text == "production") return Environment::kProduction;
+  return std::nullopt;
+}
+
+std::optional<std::string> ParseLogLevel(std::string_view text) {
+  for (std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
+    if (text == level) return std::string(text);
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -80,6 +104,18 @@ std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
   return std::chrono::seconds(*count * scale);
 }
 
+namespace {
+
+auto DurationUpTo(std::chrono::seconds max) {
+  return [max](std::string_view text) -> std::optional<std::chrono::seconds> {
+    auto duration = ParseDuration(text);
+    if (!duration || *duration > max) return std::nullopt;
+    return duration;
+  };
+}
+
+}  // namespace
+
 std::optional<services::RateRule> ParseRateRule(std::string_view text) {
   auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
@@ -108,128 +144,70 @@ Result<Config> LoadConfig(const Getenv& getenv) {
     if (value && value->empty()) return std::nullopt;
     return value;
   };
+  // Sets `target` from variable `name` when it is set, or records `message` when `parse`
+  // refuses the value.
+  auto read = [&](const char* name, auto parse, const char* message, auto& target) {
+    if (auto text = get(name)) {
+      if (auto parsed = parse(*text)) {
+        target = *parsed;
+      } else {
+        bad(name, message);
+      }
+    }
+  };
 
-  if (auto v = get("MARKETPLACE_ENV")) {
-    if (*v == "dev")
-      config.env = Environment::kDev;
-    else if (*v == "test")
-      config.env = Environment::kTest;
-    else if (*v == "production")
-      config.env = Environment::kProduction;
-    else
-      bad("MARKETPLACE_ENV", "must be dev, test or production");
-  }
+  read("MARKETPLACE_ENV", ParseEnvironment, "must be dev, test or production", config.env);
   bool production = config.env == Environment::kProduction;
 
   if (auto v = get("HTTP_HOST")) config.http_host = *v;
-  if (auto v = get("HTTP_PORT")) {
-    auto port = ParseNumber<unsigned>(*v);
-    if (!port || *port == 0 || *port > 65535)
-      bad("HTTP_PORT", "must be a port number 1-65535");
-    else
-      config.http_port = static_cast<std::uint16_t>(*port);
-  }
-  if (auto v = get("HTTP_THREADS")) {
-    auto n = ParseNumber<unsigned>(*v);
-    if (!n || *n > 256)
-      bad("HTTP_THREADS", "must be 0 (one per core) to 256");
-    else
-      config.http_threads = *n;
-  }
-  if (auto v = get("HTTP_BODY_LIMIT")) {
-    auto n = ParseNumber<std::size_t>(*v);
-    if (!n || *n < 1024 || *n > 64u * 1024 * 1024)
-      bad("HTTP_BODY_LIMIT", "must be 1024 to 67108864 bytes");
-    else
-      config.http_body_limit = *n;
-  }
+  read("HTTP_PORT", InRange<std::uint16_t>(1, 65535), "must be a port number 1-65535",
+       config.http_port);
+  read("HTTP_THREADS", InRange<unsigned>(0, 256), "must be 0 (one per core) to 256",
+       config.http_threads);
+  read("HTTP_BODY_LIMIT", InRange<std::size_t>(1024, 64u * 1024 * 1024),
+       "must be 1024 to 67108864 bytes", config.http_body_limit);
   if (auto v = get("CORS_ORIGINS")) config.cors_origins = SplitList(*v);
-  if (auto v = get("ACCESS_LOG")) {
-    auto on = ParseSwitch(*v);
-    if (!on)
-      bad("ACCESS_LOG", "must be on or off");
-    else
-      config.access_log = *on;
-  }
-  if (auto v = get("LOG_LEVEL")) {
-    if (*v != "trace" && *v != "debug" && *v != "info" && *v != "warn" && *v != "error")
-      bad("LOG_LEVEL", "must be trace, debug, info, warn or error");
-    else
-      config.log_level = *v;
-  }
+  read("ACCESS_LOG", ParseSwitch, "must be on or off", config.access_log);
+  read("LOG_LEVEL", ParseLogLevel, "must be trace, debug, info, warn or error", config.log_level);
 
-  if (auto v = get("DATABASE_URL"))
+  if (auto v = get("DATABASE_URL")) {
     config.database_url = *v;
-  else
+  } else {
     bad("DATABASE_URL", "is required (e.g. postgresql://user@127.0.0.1:5432/marketplace)");
-  if (auto v = get("DATABASE_POOL_SIZE")) {
-    auto n = ParseNumber<std::size_t>(*v);
-    if (!n || *n < 1 || *n > 100)
-      bad("DATABASE_POOL_SIZE", "must be 1 to 100 (per io thread)");
-    else
-      config.database_pool_size = *n;
   }
+  read("DATABASE_POOL_SIZE", InRange<std::size_t>(1, 100), "must be 1 to 100 (per io thread)",
+       config.database_pool_size);
   if (auto v = get("REDIS_URL")) {
-    if (v->rfind("redis://", 0) != 0)
+    if (v->rfind("redis://", 0) != 0) {
       bad("REDIS_URL", "must start with redis://");
-    else
+    } else {
       config.redis_url = *v;
+    }
   } else {
     bad("REDIS_URL", "is required (e.g. redis://127.0.0.1:6379/0)");
   }
 
   if (auto v = get("JWT_SECRET")) {
-    if (v->size() < kMinSecretBytes)
+    if (v->size() < kMinSecretBytes) {
       bad("JWT_SECRET", "must be at least 32 bytes");
-    else
+    } else {
       config.jwt_secret = *v;
+    }
   }
   if (auto v = get("JWT_ISSUER")) config.jwt_issuer = *v;
-  if (auto v = get("JWT_ACCESS_TTL")) {
-    auto d = ParseDuration(*v);
-    if (!d || *d > std::chrono::hours(1))
-      bad("JWT_ACCESS_TTL", "must be a duration up to 1h, e.g. 10m");
-    else
-      config.access_ttl = *d;
-  }
-  if (auto v = get("JWT_REFRESH_TTL")) {
-    auto d = ParseDuration(*v);
-    if (!d || *d > std::chrono::hours(24 * 365))
-      bad("JWT_REFRESH_TTL", "must be a duration up to 365d, e.g. 30d");
-    else
-      config.refresh_ttl = *d;
-  }
-  if (auto v = get("PASSWORD_HASH_THREADS")) {
-    auto n = ParseNumber<unsigned>(*v);
-    if (!n || *n < 1 || *n > 64)
-      bad("PASSWORD_HASH_THREADS", "must be 1 to 64");
-    else
-      config.password_hash_threads = *n;
-  }
+  read("JWT_ACCESS_TTL", DurationUpTo(std::chrono::hours(1)),
+       "must be a duration up to 1h, e.g. 10m", config.access_ttl);
+  read("JWT_REFRESH_TTL", DurationUpTo(std::chrono::hours(24 * 365)),
+       "must be a duration up to 365d, e.g. 30d", config.refresh_ttl);
+  read("PASSWORD_HASH_THREADS", InRange<unsigned>(1, 64), "must be 1 to 64",
+       config.password_hash_threads);
 
-  if (auto v = get("RATE_LIMITS")) {
-    auto on = ParseSwitch(*v);
-    if (!on)
-      bad("RATE_LIMITS", "must be on or off");
-    else if (!*on && production)
-      bad("RATE_LIMITS", "cannot be off in production");
-    else
-      config.rate_limits = *on;
-  }
-  if (auto v = get("RATE_LIMIT_AUTH_IP")) {
-    auto rule = ParseRateRule(*v);
-    if (!rule)
-      bad("RATE_LIMIT_AUTH_IP", "must be BURST/PERIOD, e.g. 30/1m");
-    else
-      config.rate_limit_auth_ip = *rule;
-  }
-  if (auto v = get("RATE_LIMIT_AUTH_ACCOUNT")) {
-    auto rule = ParseRateRule(*v);
-    if (!rule)
-      bad("RATE_LIMIT_AUTH_ACCOUNT", "must be BURST/PERIOD, e.g. 10/5m");
-    else
-      config.rate_limit_auth_account = *rule;
-  }
+  read("RATE_LIMITS", ParseSwitch, "must be on or off", config.rate_limits);
+  if (!config.rate_limits && production) bad("RATE_LIMITS", "cannot be off in production");
+  read("RATE_LIMIT_AUTH_IP", ParseRateRule, "must be BURST/PERIOD, e.g. 30/1m",
+       config.rate_limit_auth_ip);
+  read("RATE_LIMIT_AUTH_ACCOUNT", ParseRateRule, "must be BURST/PERIOD, e.g. 10/5m",
+       config.rate_limit_auth_account);
 
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
   if (auto v = get("VAR_DIR")) config.var_dir = *v;

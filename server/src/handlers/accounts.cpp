@@ -43,28 +43,29 @@ Task<Response> Login(AuthService& auth, Request& request) {
   co_return http::Json(200, SessionJson(*session));
 }
 
-Task<Response> Refresh(AuthService& auth, Request& request) {
+// The body of /auth/refresh and /auth/logout: {"refresh_token": "…"} and nothing else.
+Result<std::string> ReadRefreshToken(const Request& request) {
   auto body = ParseJsonObject(request);
-  if (!body.ok()) co_return http::ErrorResponse(body.error());
+  if (!body.ok()) return body.error();
   FieldReader fields(*body);
   std::string token = fields.RequiredString("refresh_token");
   fields.RejectOthers({"refresh_token"});
-  if (!fields.ok()) co_return http::ErrorResponse(fields.error());
+  if (!fields.ok()) return fields.error();
+  return token;
+}
 
-  auto session = co_await auth.Refresh(std::move(token), ClientOf(request));
+Task<Response> Refresh(AuthService& auth, Request& request) {
+  auto token = ReadRefreshToken(request);
+  if (!token.ok()) co_return http::ErrorResponse(token.error());
+  auto session = co_await auth.Refresh(std::move(token).value(), ClientOf(request));
   if (!session.ok()) co_return http::ErrorResponse(session.error());
   co_return http::Json(200, SessionJson(*session));
 }
 
 Task<Response> Logout(AuthService& auth, Request& request) {
-  auto body = ParseJsonObject(request);
-  if (!body.ok()) co_return http::ErrorResponse(body.error());
-  FieldReader fields(*body);
-  std::string token = fields.RequiredString("refresh_token");
-  fields.RejectOthers({"refresh_token"});
-  if (!fields.ok()) co_return http::ErrorResponse(fields.error());
-
-  co_await auth.Logout(std::move(token));
+  auto token = ReadRefreshToken(request);
+  if (!token.ok()) co_return http::ErrorResponse(token.error());
+  co_await auth.Logout(std::move(token).value());
   co_return http::NoContent();
 }
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
+
 namespace market::handlers {
 namespace json = boost::json;
 
@@ -14,11 +16,7 @@ bool IsJsonContentType(std::string_view value) {
   auto semicolon = value.find(';');
   std::string_view type = value.substr(0, semicolon);
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  if (type.size() != 16) return false;
-  for (std::size_t i = 0; i < type.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(type[i])) != "application/json"[i]) return false;
-  }
-  return true;
+  return EqualsIgnoreCase(type, "application/json");
 }
 
 std::string_view TypeName(const json::value& value) {

@@ -3,19 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
+
 #include "http/percent_decode.hpp"
 
 namespace market::http {
-namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 std::string_view MethodName(Method method) {
   switch (method) {

@@ -3,21 +3,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace market::http {
-namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 void Response::SetHeader(std::string name, std::string value) {
   auto same = [&](const auto& header) { return EqualsIgnoreCase(header.first, name); };

@@ -4,6 +4,7 @@
 
 #include "auth/tokens.hpp"
 #include "common/offload.hpp"
+#include "common/text.hpp"
 
 namespace market::services {
 namespace {
@@ -18,14 +19,7 @@ Error InvalidRefreshToken() {
   return MakeError(ErrorCode::kInvalidToken, "The refresh token is invalid or expired.");
 }
 
-bool StartsWithBearer(std::string_view header) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
-  }
-  return true;
-}
+constexpr std::string_view kBearer = "Bearer ";
 
 }  // namespace
 
@@ -189,9 +183,9 @@ Task<void> AuthService::LogoutAll(const Principal& principal) {
 }
 
 Task<Result<Principal>> AuthService::Authenticate(std::string_view authorization) {
-  if (!StartsWithBearer(authorization))
+  if (authorization.size() <= kBearer.size() || !StartsWithIgnoreCase(authorization, kBearer))
     co_return MakeError(ErrorCode::kUnauthenticated, "A bearer access token is required.");
-  std::string_view token = authorization.substr(7);
+  std::string_view token = authorization.substr(kBearer.size());
   auto claims = jwt_.Verify(token, clock_.Now());
   if (!claims.ok()) co_return std::move(claims).error();
   auto user = co_await sessions_.FindSessionUser(claims->user_id, claims->session_id, clock_.Now());

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+namespace market {
+
+// ASCII case-insensitive comparisons, for protocol tokens (header names, auth schemes, media
+// types) whose case carries no meaning.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+inline bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace market
