@@ -63,6 +63,8 @@ export interface ServerOptions {
   // Extra or overriding environment for this instance, e.g. a tighter rate limit.
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  // The /readyz status that means "started": 503 for an instance pointed at a dead dependency.
+  readyStatus?: 200 | 503;
 }
 
 export interface RunningServer {
@@ -141,7 +143,8 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-// Starts `marketplace serve` on a free loopback port and resolves once GET /readyz answers 200.
+// Starts `marketplace serve` on a free loopback port and resolves once GET /readyz answers 200
+// (or options.readyStatus).
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const bin = binaryPath();
   const jwtSecret = options.jwtSecret ?? randomSecret();
@@ -188,7 +191,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
       const text = await res.text();
       // The port was free a moment ago and our process is still alive: this answer is ours.
-      if (res.status === 200 && exitStatus === undefined) break;
+      if (res.status === (options.readyStatus ?? 200) && exitStatus === undefined) break;
       lastProblem = `GET /readyz answered ${res.status}: ${text.slice(0, 500)}`;
     } catch (error) {
       lastProblem = `GET /readyz failed: ${(error as Error).message}`;
