@@ -15,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -111,6 +112,21 @@ inline std::string AddConnParam(std::string conninfo, std::string_view key,
 inline std::string RandomSuffix() {
   static std::mt19937_64 random{std::random_device{}()};
   return std::to_string(random() % 1'000'000'000'000);
+}
+
+// A Redis key `test:<suite>:<what>:<random suffix>`: concurrent test runs do not share it, and a
+// leftover shows which suite wrote it.
+inline std::string UniqueRedisKey(std::string_view suite, std::string_view what) {
+  std::string key = "test:";
+  key.append(suite).append(":").append(what).append(":").append(RandomSuffix());
+  return key;
+}
+
+// Builds a Redis argument vector outside the co_await expression: g++ 12 miscompiles a braced
+// list of string literals there ("array used as initializer").
+template <class... Args>
+std::vector<std::string> Argv(Args&&... args) {
+  return {std::string(std::forward<Args>(args))...};
 }
 
 // The source tree's server/migrations.

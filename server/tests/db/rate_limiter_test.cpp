@@ -2,13 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <exception>
-#include <functional>
-#include <random>
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
@@ -19,6 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "db/db_support.hpp"
 #include "storage/redis/client.hpp"
 
 namespace market::redis {
@@ -29,38 +26,7 @@ using namespace std::chrono_literals;
 using services::RateDecision;
 using services::RateRule;
 
-std::string TestRedisUrl() {
-  const char* url = std::getenv("REDIS_URL");
-  return url != nullptr ? url : "redis://127.0.0.1:6379/0";
-}
-
-std::string UniqueKey(const std::string& what) {
-  static std::mt19937_64 random{std::random_device{}()};
-  return "test:rate_limiter:" + what + ":" + std::to_string(random());
-}
-
-// Builds an argument vector outside the co_await expression: g++ 12 miscompiles a braced list of
-// string literals there ("array used as initializer").
-template <class... Args>
-std::vector<std::string> Argv(Args&&... args) {
-  return {std::string(std::forward<Args>(args))...};
-}
-
-// Runs `body` on `io` until it finishes: the client keeps a read pending on its idle connection,
-// so the loop would never run out of work by itself.
-void RunTask(asio::io_context& io, std::function<Task<void>()> body) {
-  bool finished = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    finished = true;
-    failure = e;
-    io.stop();
-  });
-  io.restart();
-  io.run_for(30s);
-  ASSERT_TRUE(finished) << "the test coroutine did not finish within 30 s";
-  if (failure) std::rethrow_exception(failure);
-}
+constexpr std::string_view kSuite = "rate_limiter";
 
 Task<void> Sleep(std::chrono::milliseconds duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
@@ -77,7 +43,7 @@ class RedisRateLimiterTest : public ::testing::Test {
 };
 
 TEST_F(RedisRateLimiterTest, AllowsTheBurstThenDeniesWithARetryAfterOfAtMostOneInterval) {
-  const std::string key = UniqueKey("burst");
+  const std::string key = UniqueRedisKey(kSuite, "burst");
   const RateRule rule{.burst = 5, .interval = 1000ms};
   RunTask(io_, [&]() -> Task<void> {
     for (int i = 0; i < rule.burst; ++i) {
@@ -93,11 +59,11 @@ TEST_F(RedisRateLimiterTest, AllowsTheBurstThenDeniesWithARetryAfterOfAtMostOneI
     EXPECT_FALSE(still_denied.allowed) << "a denied request must not refill the bucket";
     EXPECT_LE(still_denied.retry_after, denied.retry_after);
     co_await Forget(key);
-  });
+  }());
 }
 
 TEST_F(RedisRateLimiterTest, AllowsAgainOnceRetryAfterHasPassed) {
-  const std::string key = UniqueKey("refill");
+  const std::string key = UniqueRedisKey(kSuite, "refill");
   const RateRule rule{.burst = 2, .interval = 300ms};
   RunTask(io_, [&]() -> Task<void> {
     co_await limiter_.Take(key, rule);
@@ -118,11 +84,11 @@ TEST_F(RedisRateLimiterTest, AllowsAgainOnceRetryAfterHasPassed) {
     RateDecision next = co_await limiter_.Take(key, rule);
     EXPECT_FALSE(next.allowed) << "one interval refills one token, not the whole burst";
     co_await Forget(key);
-  });
+  }());
 }
 
 TEST_F(RedisRateLimiterTest, ConcurrentTakesOnOneKeyAdmitExactlyTheBurst) {
-  const std::string key = UniqueKey("race");
+  const std::string key = UniqueRedisKey(kSuite, "race");
   const RateRule rule{.burst = 50, .interval = 60000ms};
   constexpr int kTakes = 200;
   RunTask(io_, [&]() -> Task<void> {
@@ -149,12 +115,12 @@ TEST_F(RedisRateLimiterTest, ConcurrentTakesOnOneKeyAdmitExactlyTheBurst) {
     EXPECT_GT(ttl.integer, 0) << "the bucket key must expire";
     EXPECT_LE(ttl.integer, rule.burst * rule.interval.count());
     co_await Forget(key);
-  });
+  }());
 }
 
 TEST_F(RedisRateLimiterTest, KeysHaveIndependentBuckets) {
-  const std::string first = UniqueKey("first");
-  const std::string second = UniqueKey("second");
+  const std::string first = UniqueRedisKey(kSuite, "first");
+  const std::string second = UniqueRedisKey(kSuite, "second");
   const RateRule rule{.burst = 1, .interval = 60000ms};
   RunTask(io_, [&]() -> Task<void> {
     RateDecision first_taken = co_await limiter_.Take(first, rule);
@@ -167,7 +133,7 @@ TEST_F(RedisRateLimiterTest, KeysHaveIndependentBuckets) {
     EXPECT_FALSE(second_again.allowed);
     co_await Forget(first);
     co_await Forget(second);
-  });
+  }());
 }
 
 TEST(RedisRateLimiter, AdmitsWhenRedisIsUnreachable) {
@@ -185,7 +151,7 @@ TEST(RedisRateLimiter, AdmitsWhenRedisIsUnreachable) {
       RateDecision decision = co_await limiter.Take("unreachable", rule);
       EXPECT_TRUE(decision.allowed);
     }
-  });
+  }());
 }
 
 }  // namespace

@@ -1,14 +1,11 @@
 #include "storage/redis/client.hpp"
 
 #include <chrono>
-#include <cstdlib>
 #include <exception>
-#include <functional>
 #include <memory>
-#include <random>
 #include <stdexcept>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,45 +20,15 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "db/db_support.hpp"
+
 namespace market::redis {
 namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-std::string TestRedisUrl() {
-  const char* url = std::getenv("REDIS_URL");
-  return url != nullptr ? url : "redis://127.0.0.1:6379/0";
-}
-
-std::string UniqueName(const std::string& what) {
-  static std::mt19937_64 random{std::random_device{}()};
-  return "test:redis_client:" + what + ":" + std::to_string(random());
-}
-
-// Builds an argument vector outside the co_await expression: g++ 12 miscompiles a braced list of
-// string literals there ("array used as initializer").
-template <class... Args>
-std::vector<std::string> Argv(Args&&... args) {
-  return {std::string(std::forward<Args>(args))...};
-}
-
-// Runs `body` on `io` until it finishes: the clients keep reads pending on idle connections, so
-// the loop would never run out of work by itself. Bounded so that a hang fails instead of
-// blocking the suite.
-void RunTask(asio::io_context& io, std::function<Task<void>()> body) {
-  bool finished = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    finished = true;
-    failure = e;
-    io.stop();
-  });
-  io.restart();
-  io.run_for(30s);
-  ASSERT_TRUE(finished) << "the test coroutine did not finish within 30 s";
-  if (failure) std::rethrow_exception(failure);
-}
+constexpr std::string_view kSuite = "redis_client";
 
 // Lets the other coroutines on this thread run until they suspend.
 Task<void> Yield() { co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable); }
@@ -81,8 +48,8 @@ class RedisClientTest : public ::testing::Test {
 };
 
 TEST_F(RedisClientTest, ConvertsStringIntegerNilArrayStatusAndErrorReplies) {
-  const std::string key = UniqueName("value");
-  const std::string list = UniqueName("list");
+  const std::string key = UniqueRedisKey(kSuite, "value");
+  const std::string list = UniqueRedisKey(kSuite, "list");
   RunTask(io_, [&]() -> Task<void> {
     Reply set = co_await client_.Command(Argv("SET", key, std::string("a\0b", 3), "PX", "60000"));
     EXPECT_EQ(set.type, Reply::Type::kStatus);
@@ -92,7 +59,7 @@ TEST_F(RedisClientTest, ConvertsStringIntegerNilArrayStatusAndErrorReplies) {
     EXPECT_EQ(get.type, Reply::Type::kString);
     EXPECT_EQ(get.str, std::string("a\0b", 3));
 
-    Reply missing = co_await client_.Command(Argv("GET", UniqueName("missing")));
+    Reply missing = co_await client_.Command(Argv("GET", UniqueRedisKey(kSuite, "missing")));
     EXPECT_EQ(missing.type, Reply::Type::kNil);
 
     Reply counter = co_await client_.Command(Argv("INCRBY", list + ":n", "41"));
@@ -124,11 +91,11 @@ TEST_F(RedisClientTest, ConvertsStringIntegerNilArrayStatusAndErrorReplies) {
     EXPECT_NE(wrong_type.str.find("not an integer"), std::string::npos) << wrong_type.str;
 
     co_await client_.Command(Argv("DEL", key, list, list + ":n"));
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, PipelinesManyConcurrentCommandsOnOneConnection) {
-  const std::string key = UniqueName("counter");
+  const std::string key = UniqueRedisKey(kSuite, "counter");
   constexpr int kCommands = 1000;
   RunTask(io_, [&]() -> Task<void> {
     auto executor = co_await asio::this_coro::executor;
@@ -158,7 +125,7 @@ TEST_F(RedisClientTest, PipelinesManyConcurrentCommandsOnOneConnection) {
     Reply total = co_await client_.Command(Argv("GET", key));
     EXPECT_EQ(total.str, std::to_string(kCommands));
     co_await client_.Command(Argv("DEL", key));
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, ScriptSha1MatchesTheServers) {
@@ -166,12 +133,12 @@ TEST_F(RedisClientTest, ScriptSha1MatchesTheServers) {
   RunTask(io_, [&]() -> Task<void> {
     Reply loaded = co_await client_.Command(Argv("SCRIPT", "LOAD", script.source()));
     EXPECT_EQ(loaded.str, script.sha1());
-  });
+  }());
   EXPECT_EQ(Script("").sha1(), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 }
 
 TEST_F(RedisClientTest, EvalLoadsAMissingScriptWithEvalThenRunsItBySha) {
-  const std::string key = UniqueName("eval");
+  const std::string key = UniqueRedisKey(kSuite, "eval");
   // A source of its own, so no other test run can have loaded it meanwhile.
   Script script("-- " + key + "\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])");
   RunTask(io_, [&]() -> Task<void> {
@@ -206,7 +173,7 @@ TEST_F(RedisClientTest, EvalLoadsAMissingScriptWithEvalThenRunsItBySha) {
     Reply broken = co_await client_.Eval(failing, Argv(), Argv());
     EXPECT_EQ(broken.type, Reply::Type::kError);
     co_await client_.Command(Argv("DEL", key));
-  });
+  }());
 }
 
 TEST(RedisClient, FailsFastWithUnavailableWhenNothingListens) {
@@ -236,7 +203,7 @@ TEST(RedisClient, FailsFastWithUnavailableWhenNothingListens) {
       ping_failed = true;
     }
     EXPECT_TRUE(ping_failed);
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, ConcurrentCommandsWaitForOneConnectAttempt) {
@@ -272,11 +239,11 @@ TEST_F(RedisClientTest, ConcurrentCommandsWaitForOneConnectAttempt) {
     while (finished < 20) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     EXPECT_EQ(unavailable, 20);
     EXPECT_EQ(accepted.size(), 1u);
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, ReconnectsOnTheNextCommandAfterTheServerClosedTheConnection) {
-  const std::string key = UniqueName("reconnect");
+  const std::string key = UniqueRedisKey(kSuite, "reconnect");
   RunTask(io_, [&]() -> Task<void> {
     co_await client_.Command(Argv("SET", key, "kept", "PX", "60000"));
     Reply id = co_await client_.Command(Argv("CLIENT", "ID"));
@@ -290,7 +257,7 @@ TEST_F(RedisClientTest, ReconnectsOnTheNextCommandAfterTheServerClosedTheConnect
     Reply new_id = co_await client_.Command(Argv("CLIENT", "ID"));
     EXPECT_NE(new_id.integer, id.integer);
     co_await client_.Command(Argv("DEL", key));
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, DoesNotReuseAnIdleConnectionWhoseCloseItHasNotProcessedYet) {
@@ -300,21 +267,21 @@ TEST_F(RedisClientTest, DoesNotReuseAnIdleConnectionWhoseCloseItHasNotProcessedY
   RunTask(io_, [&]() -> Task<void> {
     Reply reply = co_await client_.Command(Argv("CLIENT", "ID"));
     id = reply.integer;
-  });
+  }());
   RunTask(killer_io, [&]() -> Task<void> {
     Reply killed = co_await killer.Command(Argv("CLIENT", "KILL", "ID", std::to_string(id)));
     EXPECT_EQ(killed.integer, 1);
-  });
+  }());
   // client_'s loop has not run since the kill: the close waits unread in its socket.
   RunTask(io_, [&]() -> Task<void> {
     Reply reply = co_await client_.Command(Argv("CLIENT", "ID"));
     EXPECT_EQ(reply.type, Reply::Type::kInteger);
     EXPECT_NE(reply.integer, id);
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, SelectsTheDatabaseOfTheUrlOnEveryConnection) {
-  const std::string key = UniqueName("db");
+  const std::string key = UniqueRedisKey(kSuite, "db");
   ClientOptions db3 = options_;
   db3.db = 3;
   Client client(io_.get_executor(), db3);
@@ -327,12 +294,12 @@ TEST_F(RedisClientTest, SelectsTheDatabaseOfTheUrlOnEveryConnection) {
     Reply elsewhere = co_await other_.Command(Argv("EXISTS", key));
     EXPECT_EQ(elsewhere.integer, options_.db == 3 ? 1 : 0);
     co_await client.Command(Argv("DEL", key));
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, CommandStuckPastItsTimeoutIsUnavailableAndTheClientRecovers) {
-  const std::string list = UniqueName("blocked");
-  const std::string key = UniqueName("after");
+  const std::string list = UniqueRedisKey(kSuite, "blocked");
+  const std::string key = UniqueRedisKey(kSuite, "after");
   ClientOptions quick = options_;
   quick.command_timeout = 200ms;
   Client client(io_.get_executor(), quick);
@@ -354,11 +321,11 @@ TEST_F(RedisClientTest, CommandStuckPastItsTimeoutIsUnavailableAndTheClientRecov
     Reply length = co_await other_.Command(Argv("LLEN", list));
     EXPECT_EQ(length.integer, 1);
     co_await other_.Command(Argv("DEL", list, key));
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, LateReplyOfATimedOutCommandIsDroppedAndLaterRepliesStayMatched) {
-  const std::string key = UniqueName("late");
+  const std::string key = UniqueRedisKey(kSuite, "late");
   ClientOptions patient = options_;
   patient.command_timeout = 800ms;
   Client client(io_.get_executor(), patient);
@@ -375,7 +342,7 @@ TEST_F(RedisClientTest, LateReplyOfATimedOutCommandIsDroppedAndLaterRepliesStayM
     asio::steady_timer first_done(executor, std::chrono::steady_clock::time_point::max());
     auto block = [&]() -> Task<void> {
       sent = true;
-      first = co_await client.Command(Argv("BLPOP", UniqueName("never"), "0.5"));
+      first = co_await client.Command(Argv("BLPOP", UniqueRedisKey(kSuite, "never"), "0.5"));
     };
     asio::co_spawn(executor, block, [&](std::exception_ptr e) {
       EXPECT_FALSE(e);
@@ -385,7 +352,7 @@ TEST_F(RedisClientTest, LateReplyOfATimedOutCommandIsDroppedAndLaterRepliesStayM
     while (!sent) co_await Yield();
     bool unavailable = false;
     try {
-      co_await client.Command(Argv("BLPOP", UniqueName("never"), "0.5"));
+      co_await client.Command(Argv("BLPOP", UniqueRedisKey(kSuite, "never"), "0.5"));
     } catch (const Unavailable&) {
       unavailable = true;
     }
@@ -399,16 +366,16 @@ TEST_F(RedisClientTest, LateReplyOfATimedOutCommandIsDroppedAndLaterRepliesStayM
     Reply same_id = co_await client.Command(Argv("CLIENT", "ID"));
     EXPECT_EQ(same_id.integer, id.integer) << "a slow but live connection was replaced";
     co_await client.Command(Argv("DEL", key));
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, CallerCancellationEndsTheWaitAndTheReplyIsDroppedLater) {
-  const std::string list = UniqueName("cancelled");
-  const std::string key = UniqueName("after-cancel");
+  const std::string list = UniqueRedisKey(kSuite, "cancelled");
+  const std::string key = UniqueRedisKey(kSuite, "after-cancel");
   ClientOptions patient = options_;
   patient.command_timeout = 60s;  // longer than RunTask waits: only the cancellation can end it
   Client client(io_.get_executor(), patient);
-  RunTask(io_, [&]() -> Task<void> {
+  auto cancel_and_recover = [&]() -> Task<void> {
     using namespace asio::experimental::awaitable_operators;
     auto executor = co_await asio::this_coro::executor;
     co_await client.Command(Argv("SET", key, "after", "PX", "60000"));
@@ -425,7 +392,8 @@ TEST_F(RedisClientTest, CallerCancellationEndsTheWaitAndTheReplyIsDroppedLater) 
     Reply length = co_await other_.Command(Argv("LLEN", list));
     EXPECT_EQ(length.integer, 0) << "the abandoned BLPOP did not run";
     co_await other_.Command(Argv("DEL", list, key));
-  });
+  };
+  RunTask(io_, cancel_and_recover(), patient.command_timeout / 2);
 }
 
 TEST_F(RedisClientTest, ResolvesHostNamesOffTheIoThread) {
@@ -437,15 +405,15 @@ TEST_F(RedisClientTest, ResolvesHostNamesOffTheIoThread) {
     Reply pong = co_await client.Command(Argv("PING"));
     EXPECT_EQ(pong.str, "PONG");
     co_await client.Ping();
-  });
+  }());
 }
 
 TEST_F(RedisClientTest, DestroyingTheClientFailsCommandsInFlight) {
   ClientOptions patient = options_;
-  patient.command_timeout = 60s;  // longer than Run waits: only the destruction can end it
+  patient.command_timeout = 60s;  // longer than RunTask waits: only the destruction can end it
   auto doomed = std::make_unique<Client>(io_.get_executor(), patient);
-  const std::string list = UniqueName("doomed");
-  RunTask(io_, [&]() -> Task<void> {
+  const std::string list = UniqueRedisKey(kSuite, "doomed");
+  auto destroy_mid_command = [&]() -> Task<void> {
     auto executor = co_await asio::this_coro::executor;
     co_await doomed->Command(Argv("PING"));
     bool done = false;
@@ -468,7 +436,8 @@ TEST_F(RedisClientTest, DestroyingTheClientFailsCommandsInFlight) {
     doomed.reset();
     while (!done) co_await finished.async_wait(asio::as_tuple(asio::use_awaitable));
     EXPECT_TRUE(unavailable);
-  });
+  };
+  RunTask(io_, destroy_mid_command(), patient.command_timeout / 2);
 }
 
 TEST(ParseRedisUrl, ReadsHostPortAndDatabase) {
