@@ -96,7 +96,7 @@ int Serve(const Config& config) {
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::unique_ptr<http::Server>> servers;
   http::ServerOptions options{.address = config.http_host,
-                              .port = config.http_port,
+                              .port = http::ResolvePort(config.http_host, config.http_port),
                               .body_limit = config.http_body_limit,
                               .cors_origins = config.cors_origins,
                               .access_log = config.access_log};

@@ -318,12 +318,20 @@ void Server::Impl::Drain() {
 }
 
 std::uint16_t ResolvePort(const std::string& address, std::uint16_t port) {
-  if (port != 0) return port;
   asio::io_context io;
   tcp::acceptor probe(io);
-  tcp::endpoint endpoint(asio::ip::make_address(address), 0);
+  tcp::endpoint endpoint(asio::ip::make_address(address), port);
   probe.open(endpoint.protocol());
-  probe.bind(endpoint);
+  // SO_REUSEADDR only, so that connections of an earlier run in TIME_WAIT do not count but any
+  // listener does: without SO_REUSEPORT this bind fails if anyone, including another instance of
+  // this server, is listening on the port.
+  probe.set_option(asio::socket_base::reuse_address(true));
+  boost::system::error_code ec;
+  probe.bind(endpoint, ec);
+  if (ec) {
+    throw boost::system::system_error(ec,
+                                      "cannot listen on " + address + ":" + std::to_string(port));
+  }
   return probe.local_endpoint().port();
 }
 

@@ -24,9 +24,10 @@ struct ServerOptions {
   bool access_log = true;
 };
 
-// Opens the listening socket (SO_REUSEPORT), so that each io thread can accept on its own
-// socket bound to the same port. Port 0 is not allowed here: resolve it with BindAnyPort first.
-// Returns the bound port of a probe socket for port 0.
+// The port to give ServerOptions: `port` itself once a probe bind shows that nobody is listening
+// on it (the servers bind with SO_REUSEPORT, which would otherwise let a second instance share
+// the port silently), or a free port when `port` is 0. Throws boost::system::system_error when
+// the port is taken.
 std::uint16_t ResolvePort(const std::string& address, std::uint16_t port);
 
 // The HTTP/1.1 server of one io thread: accepts on its own SO_REUSEPORT socket and runs each

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../lib/client.js";
 import { expectError, newCredentials } from "../../lib/fixtures.js";
-import { freePort, kCleanExit, serviceEnv, startServer, type RunningServer } from "../../lib/server.js";
+import { freePort, kCleanExit, runCommand, serviceEnv, startServer, type RunningServer } from "../../lib/server.js";
 
 // A loopback port with nothing listening: a dependency that is down.
 async function deadUrl(scheme: "redis" | "postgresql"): Promise<string> {
@@ -72,5 +72,22 @@ describe("with PostgreSQL down", () => {
     expectError(register, 503, "unavailable");
     // The message says nothing about the database.
     expect(JSON.stringify(profile.body)).not.toMatch(/postgres|libpq|connection|127\.0\.0\.1/i);
+  });
+});
+
+describe("a second server on a port already served", () => {
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+
+  afterAll(async () => {
+    expect(await server?.stop()).toBe(kCleanExit);
+  });
+
+  it("refuses to start rather than share the port", async () => {
+    await expect(runCommand(["serve"], server.env, 10_000)).rejects.toThrow(/Address already in use/);
+    expect((await api("GET", "/healthz", { baseUrl: server.baseUrl })).status).toBe(200);
   });
 });
