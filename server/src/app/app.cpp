@@ -10,6 +10,7 @@
 #include "app/openapi_spec.hpp"
 #include "common/unavailable.hpp"
 #include "handlers/accounts.hpp"
+#include "handlers/listings.hpp"
 
 namespace market::app {
 namespace {
@@ -64,7 +65,10 @@ Task<bool> Probe(std::string_view name, Task<void> ping) {
 Shared::Shared(const Config& config)
     : config(config),
       jwt(config.jwt_secret, config.jwt_issuer),
-      hash_pool(config.password_hash_threads) {}
+      hash_pool(config.password_hash_threads),
+      cursors(config.jwt_secret, "listing cursor"),
+      media(config.media_dir),
+      media_pool(config.media_threads) {}
 
 Shard::Shard(const Config& config, Shared& shared)
     : pool_(io_.get_executor(), PoolOptionsFrom(config)),
@@ -74,7 +78,11 @@ Shard::Shard(const Config& config, Shared& shared)
       rate_limiter_(redis_),
       auth_(pool_, users_repository_, sessions_repository_, rate_limiter_, shared.jwt,
             shared.hasher, shared.hash_pool, shared.clock, AuthOptionsFrom(config)),
-      users_(pool_, users_repository_, sessions_repository_, auth_) {
+      users_(pool_, users_repository_, sessions_repository_, auth_),
+      listings_repository_(pool_),
+      listings_(listings_repository_, users_repository_, shared.images, shared.media,
+                shared.media_pool, shared.cursors,
+                services::ListingsOptions{.currency = config.currency}) {
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
   probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
@@ -83,6 +91,7 @@ Shard::Shard(const Config& config, Shared& shared)
 
   handlers::AddSystemRoutes(router_, probes_);
   handlers::AddAccountRoutes(router_, auth_, users_);
+  handlers::AddListingRoutes(router_, auth_, listings_);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {

@@ -9,6 +9,9 @@
 #include "app/config.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/signer.hpp"
+#include "clients/media/file_media_store.hpp"
+#include "clients/media/vips_image_processor.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "handlers/system.hpp"
@@ -16,6 +19,8 @@
 #include "http/server.hpp"
 #include "services/accounts/auth_service.hpp"
 #include "services/accounts/users_service.hpp"
+#include "services/listings/listings_service.hpp"
+#include "storage/pg/listings_repository.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/sessions_repository.hpp"
 #include "storage/pg/users_repository.hpp"
@@ -33,6 +38,11 @@ struct Shared {
   auth::JwtCodec jwt;
   auth::PasswordHasher hasher;
   boost::asio::thread_pool hash_pool;
+  auth::Signer cursors;
+  clients::VipsImageProcessor images;
+  clients::FileMediaStore media;
+  // Image decoding and media file I/O: blocking work kept off the io threads.
+  boost::asio::thread_pool media_pool;
   HttpMetrics metrics;
 };
 
@@ -59,6 +69,8 @@ class Shard {
   redis::RedisRateLimiter rate_limiter_;
   services::AuthService auth_;
   services::UsersService users_;
+  pg::PgListingsRepository listings_repository_;
+  services::ListingsService listings_;
   handlers::SystemProbes probes_;
   http::Router router_;
 };

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -52,6 +53,13 @@ std::optional<std::string> ParseLogLevel(std::string_view text) {
     if (text == level) return std::string(text);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> ParseCurrency(std::string_view text) {
+  if (text.size() != 3 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    return std::nullopt;
+  return std::string(text);
 }
 
 std::vector<std::string> SplitList(std::string_view text) {
@@ -209,8 +217,13 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   read("RATE_LIMIT_AUTH_ACCOUNT", ParseRateRule, "must be BURST/PERIOD, e.g. 10/5m",
        config.rate_limit_auth_account);
 
+  read("PLATFORM_CURRENCY", ParseCurrency, "must be an ISO 4217 code of 3 capital letters",
+       config.currency);
+  read("MEDIA_THREADS", InRange<unsigned>(1, 16), "must be 1 to 16", config.media_threads);
+
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
   if (auto v = get("VAR_DIR")) config.var_dir = *v;
+  config.media_dir = get("MEDIA_DIR").value_or(config.var_dir + "/media");
 
   if (!errors.empty()) {
     return Error{.code = ErrorCode::kValidationFailed,

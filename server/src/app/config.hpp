@@ -41,6 +41,11 @@ struct Config {
   services::RateRule rate_limit_auth_ip{30, std::chrono::seconds(2)};
   services::RateRule rate_limit_auth_account{10, std::chrono::seconds(30)};
 
+  // The one currency listings are priced in (ISO 4217).
+  std::string currency = "USD";
+  std::string media_dir;  // default: VAR_DIR/media
+  unsigned media_threads = 1;
+
   std::string migrations_dir;
   std::string var_dir = "var";
 };

@@ -16,6 +16,8 @@ struct StrongId {
 
 using UserId = StrongId<struct UserTag>;
 using SessionFamilyId = StrongId<struct SessionFamilyTag>;
+using ListingId = StrongId<struct ListingTag>;
+using ImageId = StrongId<struct ImageTag>;
 
 }  // namespace market
 

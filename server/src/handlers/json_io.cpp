@@ -1,6 +1,8 @@
 #include "handlers/json_io.hpp"
 
 #include <boost/json.hpp>
+#include <cmath>
+#include <cstdint>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -69,6 +71,30 @@ std::optional<std::string> FieldReader::OptionalString(std::string_view name,
     return std::nullopt;
   }
   return std::string(text);
+}
+
+std::optional<std::int64_t> FieldReader::OptionalInteger(std::string_view name) {
+  const json::value* value = object_.if_contains(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_int64()) return value->as_int64();
+  if (value->is_uint64() && value->as_uint64() <= std::uint64_t(INT64_MAX))
+    return static_cast<std::int64_t>(value->as_uint64());
+  if (value->is_double()) {
+    double d = value->as_double();
+    if (d == std::floor(d) && std::abs(d) < 9e15) return static_cast<std::int64_t>(d);
+  }
+  errors_.push_back({std::string(name), value->is_number() ? "must be a whole number"
+                                                           : fmt::format("must be a number, not {}",
+                                                                         TypeName(*value))});
+  return std::nullopt;
+}
+
+std::int64_t FieldReader::RequiredInteger(std::string_view name) {
+  if (!object_.contains(name)) {
+    errors_.push_back({std::string(name), "is required"});
+    return 0;
+  }
+  return OptionalInteger(name).value_or(0);
 }
 
 std::string FieldReader::RequiredString(std::string_view name, std::size_t max_bytes) {

@@ -29,6 +29,9 @@ class FieldReader {
 
   std::string RequiredString(std::string_view name, std::size_t max_bytes = 4096);
   std::optional<std::string> OptionalString(std::string_view name, std::size_t max_bytes = 4096);
+  // Whole JSON numbers only (3 and 3.0 are, 3.5 and "3" are not).
+  std::optional<std::int64_t> OptionalInteger(std::string_view name);
+  std::int64_t RequiredInteger(std::string_view name);
   // Fields not in `known` are errors; `fixed` ones get "cannot be changed".
   void RejectOthers(std::initializer_list<std::string_view> known,
                     std::initializer_list<std::string_view> fixed = {});

@@ -70,6 +70,7 @@ void PooledConnection::Release() {
 
 Task<QueryResult> PooledConnection::Execute(const Statement& statement, std::vector<Param> params) {
   if (!conn_) throw std::logic_error("pg connection used after release");
+  if (pool_ != nullptr) ++pool_->statements_executed_;
   co_return co_await conn_->Execute(statement, params);
 }
 
@@ -173,6 +174,8 @@ Task<void> Pool::Ping() { co_await Execute(kPing, {}); }
 std::size_t Pool::idle_count() const { return idle_.size(); }
 
 std::size_t Pool::open_count() const { return open_; }
+
+std::uint64_t Pool::statements_executed() const { return statements_executed_; }
 
 void Pool::Return(std::unique_ptr<Connection> conn) {
   if (!conn->Usable()) return Drop(std::move(conn));

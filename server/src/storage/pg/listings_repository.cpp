@@ -1,0 +1,414 @@
+#include "storage/pg/listings_repository.hpp"
+
+#include <boost/json.hpp>
+#include <map>
+#include <mutex>
+
+#include "storage/pg/params.hpp"
+
+namespace market::pg {
+namespace {
+
+namespace json = boost::json;
+
+// Reserved stock comes from pending orders, which do not exist yet: until they do, nothing is
+// reserved. Kept as one named expression so the orders stage changes one place.
+#define RESERVED_EXPR "0"
+
+#define LISTING_COLUMNS                                                                         \
+  "l.id, l.seller_id, u.username::text AS seller_username, u.display_name AS "                  \
+  "seller_display_name, u.created_at AS seller_created_at, l.title, l.description, "            \
+  "l.price_cents, l.currency, l.quantity, " RESERVED_EXPR                                       \
+  " AS reserved, l.category, l.condition, l.status, l.version, l.created_at, l.updated_at, "    \
+  "(SELECT coalesce(json_agg(json_build_object('id', i.id, 'position', i.position, 'is_main', " \
+  "i.is_main, 'format', i.format, 'width', i.width, 'height', i.height, 'original_key', "       \
+  "i.original_key, 'small_key', i.small_key, 'large_key', i.large_key) ORDER BY i.position), "  \
+  "'[]') FROM listing_images i WHERE i.listing_id = l.id)::text AS images"
+
+constexpr Statement kFind{"listings.find", "SELECT " LISTING_COLUMNS
+                                           " FROM listings l JOIN users u ON u.id = l.seller_id "
+                                           "WHERE l.id = $1 AND l.status <> 'deleted'"};
+
+constexpr Statement kInsert{
+    "listings.insert",
+    "INSERT INTO listings (seller_id, title, description, price_cents, currency, quantity, "
+    "category, condition) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"};
+
+constexpr Statement kUpdate{
+    "listings.update",
+    "UPDATE listings SET title = COALESCE($2, title), description = COALESCE($3, description), "
+    "price_cents = COALESCE($4, price_cents), currency = COALESCE($5, currency), "
+    "quantity = COALESCE($6, quantity), category = COALESCE($7, category), "
+    "condition = COALESCE($8, condition), version = version + 1, updated_at = now() "
+    "WHERE id = $1 AND status <> 'deleted' AND ($9::integer IS NULL OR version = $9::integer) "
+    "RETURNING id"};
+
+constexpr Statement kSetStatus{
+    "listings.set_status",
+    "UPDATE listings SET status = $2, version = version + 1, updated_at = now(), "
+    "status_changed_at = now() WHERE id = $1 AND status <> 'deleted' RETURNING id"};
+
+constexpr Statement kBumpVersion{"listings.bump_version",
+                                 "UPDATE listings SET version = version + 1, updated_at = now() "
+                                 "WHERE id = $1 AND status <> 'deleted' RETURNING id"};
+
+// The row lock serialises image changes of one listing: the count checked is the count stored.
+constexpr Statement kLockForImages{
+    "listings.lock_for_images",
+    "SELECT (SELECT count(*) FROM listing_images WHERE listing_id = l.id) AS images "
+    "FROM listings l WHERE l.id = $1 AND l.status <> 'deleted' FOR UPDATE"};
+
+constexpr Statement kInsertImage{
+    "listings.insert_image",
+    "INSERT INTO listing_images (listing_id, position, is_main, original_key, small_key, "
+    "large_key, format, width, height, bytes) "
+    "SELECT $1, coalesce(max(position), 0) + 1, count(*) = 0, $2, $3, $4, $5, $6, $7, $8 "
+    "FROM listing_images WHERE listing_id = $1 "
+    "RETURNING id, position, is_main, format, width, height, original_key, small_key, large_key"};
+
+constexpr Statement kClearMain{
+    "listings.clear_main",
+    "UPDATE listing_images SET is_main = false WHERE listing_id = $1 AND is_main AND id <> $2"};
+
+constexpr Statement kSetMain{
+    "listings.set_main",
+    "UPDATE listing_images SET is_main = true WHERE listing_id = $1 AND id = $2 RETURNING id"};
+
+constexpr Statement kDeleteImage{
+    "listings.delete_image",
+    "DELETE FROM listing_images WHERE listing_id = $1 AND id = $2 RETURNING is_main"};
+
+constexpr Statement kPromoteFirst{
+    "listings.promote_first_image",
+    "UPDATE listing_images SET is_main = true WHERE id = (SELECT id FROM listing_images "
+    "WHERE listing_id = $1 ORDER BY position, id LIMIT 1)"};
+
+constexpr Statement kImageIds{"listings.image_ids",
+                              "SELECT id FROM listing_images WHERE listing_id = $1 ORDER BY id"};
+
+constexpr Statement kSetPosition{
+    "listings.set_position",
+    "UPDATE listing_images SET position = $3 WHERE listing_id = $1 AND id = $2"};
+
+domain::ListingImage ImageFromJson(const json::object& o) {
+  auto text = [&o](const char* key) { return std::string(o.at(key).as_string()); };
+  return domain::ListingImage{.id = ImageId{o.at("id").to_number<std::int64_t>()},
+                              .position = o.at("position").to_number<int>(),
+                              .is_main = o.at("is_main").as_bool(),
+                              .format = text("format"),
+                              .width = o.at("width").to_number<int>(),
+                              .height = o.at("height").to_number<int>(),
+                              .original_key = text("original_key"),
+                              .small_key = text("small_key"),
+                              .large_key = text("large_key")};
+}
+
+domain::Listing ListingFromRow(const QueryResult& r, int row) {
+  domain::Listing listing{
+      .id = ListingId{r.Int(row, "id")},
+      .seller = {.id = UserId{r.Int(row, "seller_id")},
+                 .username = r.String(row, "seller_username"),
+                 .display_name = r.String(row, "seller_display_name"),
+                 .created_at = r.Time(row, "seller_created_at")},
+      .title = r.String(row, "title"),
+      .description = r.String(row, "description"),
+      .price_cents = r.Int(row, "price_cents"),
+      .currency = r.String(row, "currency"),
+      .quantity = static_cast<int>(r.Int(row, "quantity")),
+      .reserved = static_cast<int>(r.Int(row, "reserved")),
+      .category = r.String(row, "category"),
+      .condition =
+          domain::ParseCondition(r.Text(row, "condition")).value_or(domain::Condition::kGood),
+      .status =
+          domain::ParseStatus(r.Text(row, "status")).value_or(domain::ListingStatus::kInactive),
+      .version = static_cast<int>(r.Int(row, "version")),
+      .created_at = r.Time(row, "created_at"),
+      .updated_at = r.Time(row, "updated_at")};
+  for (const auto& image : json::parse(r.Text(row, "images")).as_array())
+    listing.images.push_back(ImageFromJson(image.as_object()));
+  return listing;
+}
+
+domain::ListingImage ImageFromRow(const QueryResult& r, int row) {
+  return domain::ListingImage{.id = ImageId{r.Int(row, "id")},
+                              .position = static_cast<int>(r.Int(row, "position")),
+                              .is_main = r.Bool(row, "is_main"),
+                              .format = r.String(row, "format"),
+                              .width = static_cast<int>(r.Int(row, "width")),
+                              .height = static_cast<int>(r.Int(row, "height")),
+                              .original_key = r.String(row, "original_key"),
+                              .small_key = r.String(row, "small_key"),
+                              .large_key = r.String(row, "large_key")};
+}
+
+domain::ListingSummary SummaryFromRow(const QueryResult& r, int row) {
+  domain::ListingSummary summary{
+      .id = ListingId{r.Int(row, "id")},
+      .title = r.String(row, "title"),
+      .price_cents = r.Int(row, "price_cents"),
+      .currency = r.String(row, "currency"),
+      .available = static_cast<int>(r.Int(row, "available")),
+      .category = r.String(row, "category"),
+      .condition =
+          domain::ParseCondition(r.Text(row, "condition")).value_or(domain::Condition::kGood),
+      .seller_username = r.String(row, "seller_username"),
+      .seller_display_name = r.String(row, "seller_display_name"),
+      .created_at = r.Time(row, "created_at"),
+      .rank = std::stof(r.String(row, "rank"))};
+  if (!r.IsNull(row, "image_id")) {
+    summary.main_image =
+        domain::ListingImage{.id = ImageId{r.Int(row, "image_id")},
+                             .position = static_cast<int>(r.Int(row, "image_position")),
+                             .is_main = true,
+                             .format = r.String(row, "image_format"),
+                             .width = static_cast<int>(r.Int(row, "image_width")),
+                             .height = static_cast<int>(r.Int(row, "image_height")),
+                             .original_key = r.String(row, "image_original_key"),
+                             .small_key = r.String(row, "image_small_key"),
+                             .large_key = r.String(row, "image_large_key")};
+  }
+  return summary;
+}
+
+// The browse statement for one combination of filters, sort and cursor. Each combination gets
+// its own prepared statement with only the predicates it needs, so every one is planned for its
+// index (a catch-all "$1 IS NULL OR …" statement would get one generic plan for all).
+struct BrowseSql {
+  std::string name;
+  std::string sql;
+};
+
+const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
+  // Key: sort and one bit per optional predicate; at most 4 × 2^8 distinct texts.
+  unsigned key = static_cast<unsigned>(q.sort);
+  unsigned bit = 4;
+  for (bool present :
+       {q.q.has_value(), q.seller.has_value(), q.category.has_value(), q.condition.has_value(),
+        q.min_price.has_value(), q.max_price.has_value(), q.in_stock, q.after.has_value()}) {
+    if (present) key |= bit;
+    bit <<= 1;
+  }
+  static std::mutex mutex;
+  static std::map<unsigned, BrowseSql> cache;  // node-based: entries never move
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+
+  int n = 0;
+  auto next = [&n] { return "$" + std::to_string(++n); };
+  std::string where = "l.status = 'active' AND u.deleted_at IS NULL";
+  std::string rank = "0::real";
+  if (q.q) {
+    std::string p = next();
+    where +=
+        " AND (l.search @@ websearch_to_tsquery('english', " + p + ") OR " + p + " <% l.title)";
+    rank = "(ts_rank(l.search, websearch_to_tsquery('english', " + p + ")) + word_similarity(" + p +
+           ", l.title))::real";
+  }
+  if (q.seller) where += " AND u.username = " + next();
+  if (q.category) where += " AND l.category = " + next();
+  if (q.condition) where += " AND l.condition = " + next();
+  if (q.min_price) where += " AND l.price_cents >= " + next();
+  if (q.max_price) where += " AND l.price_cents <= " + next();
+  if (q.in_stock) where += " AND l.quantity - " RESERVED_EXPR " > 0";
+  std::string order;
+  switch (q.sort) {
+    case domain::ListingSort::kNewest:
+      if (q.after) where += " AND l.id < " + next();
+      order = "l.id DESC";
+      break;
+    case domain::ListingSort::kPriceAsc:
+      if (q.after) {
+        std::string price = next(), id = next();
+        where += " AND (l.price_cents, l.id) > (" + price + "::bigint, " + id + "::bigint)";
+      }
+      order = "l.price_cents, l.id";
+      break;
+    case domain::ListingSort::kPriceDesc:
+      if (q.after) {
+        std::string price = next(), id = next();
+        where += " AND (l.price_cents, l.id) < (" + price + "::bigint, " + id + "::bigint)";
+      }
+      order = "l.price_cents DESC, l.id DESC";
+      break;
+    case domain::ListingSort::kRelevance:
+      if (q.after) {
+        std::string r = next(), id = next();
+        where += " AND (" + rank + ", l.id) < (" + r + "::real, " + id + "::bigint)";
+      }
+      order = "rank DESC, l.id DESC";
+      break;
+  }
+  std::string limit = next();
+  std::string sql =
+      "SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - " RESERVED_EXPR
+      " AS available, l.category, l.condition, l.created_at, u.username::text AS "
+      "seller_username, u.display_name AS seller_display_name, i.id AS image_id, i.position AS "
+      "image_position, i.format AS image_format, i.width AS image_width, i.height AS "
+      "image_height, i.original_key AS image_original_key, i.small_key AS image_small_key, "
+      "i.large_key AS image_large_key, " +
+      rank +
+      " AS rank FROM listings l JOIN users u ON u.id = l.seller_id LEFT JOIN listing_images i "
+      "ON i.listing_id = l.id AND i.is_main WHERE " +
+      where + " ORDER BY " + order + " LIMIT " + limit;
+  auto [it, inserted] =
+      cache.emplace(key, BrowseSql{"listings.browse." + std::to_string(key), std::move(sql)});
+  return it->second;
+}
+
+std::vector<Param> BrowseParams(const domain::BrowseQuery& q) {
+  std::vector<Param> params;
+  if (q.q) params.push_back(ToParam(*q.q));
+  if (q.seller) params.push_back(ToParam(*q.seller));
+  if (q.category) params.push_back(ToParam(*q.category));
+  if (q.condition) params.push_back(ToParam(domain::ConditionName(*q.condition)));
+  if (q.min_price) params.push_back(ToParam(*q.min_price));
+  if (q.max_price) params.push_back(ToParam(*q.max_price));
+  if (q.after) {
+    switch (q.sort) {
+      case domain::ListingSort::kNewest:
+        break;
+      case domain::ListingSort::kPriceAsc:
+      case domain::ListingSort::kPriceDesc:
+        params.push_back(ToParam(q.after->price_cents));
+        break;
+      case domain::ListingSort::kRelevance: {
+        char rank[32];
+        std::snprintf(rank, sizeof rank, "%.9g", static_cast<double>(q.after->rank));
+        params.push_back(ToParam(std::string_view(rank)));
+        break;
+      }
+    }
+    params.push_back(ToParam(q.after->id));
+  }
+  // One more than the page: whether a next page exists costs no extra query.
+  params.push_back(ToParam(q.limit + 1));
+  return params;
+}
+
+#undef LISTING_COLUMNS
+#undef RESERVED_EXPR
+
+}  // namespace
+
+Task<domain::Listing> PgListingsRepository::Insert(UserId seller, const domain::ListingDraft& d) {
+  QueryResult inserted =
+      co_await pool_.Execute(kInsert, Params(seller.value, d.title, d.description, d.price_cents,
+                                             d.currency, d.quantity, d.category, d.condition));
+  ListingId id{inserted.Int(0, "id")};
+  auto listing = co_await Find(id);
+  if (!listing) throw std::logic_error("listing vanished right after insert");
+  co_return std::move(*listing);
+}
+
+Task<std::optional<domain::Listing>> PgListingsRepository::Find(ListingId id) {
+  QueryResult result = co_await pool_.Execute(kFind, Params(id.value));
+  if (result.empty()) co_return std::nullopt;
+  co_return ListingFromRow(result, 0);
+}
+
+Task<Result<domain::Listing>> PgListingsRepository::Update(ListingId id,
+                                                           const domain::ListingPatch& patch,
+                                                           std::optional<int> expected_version) {
+  std::optional<std::int64_t> version;
+  if (expected_version) version = *expected_version;
+  QueryResult updated = co_await pool_.Execute(
+      kUpdate, Params(id.value, patch.title, patch.description, patch.price_cents, patch.currency,
+                      patch.quantity, patch.category, patch.condition, version));
+  auto listing = co_await Find(id);
+  if (!listing) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  if (updated.empty())
+    co_return MakeError(ErrorCode::kPreconditionFailed,
+                        "The listing changed since you read it; reload and try again.");
+  co_return std::move(*listing);
+}
+
+Task<Result<domain::Listing>> PgListingsRepository::SetStatus(ListingId id,
+                                                              domain::ListingStatus status) {
+  QueryResult updated =
+      co_await pool_.Execute(kSetStatus, Params(id.value, domain::StatusName(status)));
+  if (updated.empty()) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  if (status == domain::ListingStatus::kDeleted)
+    co_return domain::Listing{.id = id, .status = status};
+  auto listing = co_await Find(id);
+  if (!listing) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  co_return std::move(*listing);
+}
+
+Task<domain::ListingPage> PgListingsRepository::Browse(const domain::BrowseQuery& query) {
+  const BrowseSql& browse = BrowseStatement(query);
+  Statement statement{browse.name, browse.sql};
+  QueryResult rows = co_await pool_.Execute(statement, BrowseParams(query));
+  domain::ListingPage page;
+  int count = std::min(rows.size(), query.limit);
+  page.items.reserve(count);
+  for (int row = 0; row < count; ++row) page.items.push_back(SummaryFromRow(rows, row));
+  if (rows.size() > query.limit && !page.items.empty())
+    page.next = domain::CursorAfter(page.items.back(), query.sort);
+  co_return page;
+}
+
+Task<Result<domain::ListingImage>> PgListingsRepository::AddImage(ListingId id,
+                                                                  const services::NewImage& image,
+                                                                  int max_images) {
+  Transaction tx = co_await pool_.BeginTransaction();
+  QueryResult locked = co_await tx.Execute(kLockForImages, Params(id.value));
+  if (locked.empty()) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  if (locked.Int(0, "images") >= max_images)
+    co_return MakeError(ErrorCode::kConflict, "A listing has at most 10 images.");
+  QueryResult inserted = co_await tx.Execute(
+      kInsertImage,
+      Params(id.value, image.original_key, image.small_key, image.large_key, image.format,
+             static_cast<std::int64_t>(image.width), static_cast<std::int64_t>(image.height),
+             static_cast<std::int64_t>(image.bytes)));
+  co_await tx.Execute(kBumpVersion, Params(id.value));
+  co_await tx.Commit();
+  co_return ImageFromRow(inserted, 0);
+}
+
+Task<Result<void>> PgListingsRepository::SetMainImage(ListingId id, ImageId image) {
+  Transaction tx = co_await pool_.BeginTransaction();
+  QueryResult locked = co_await tx.Execute(kLockForImages, Params(id.value));
+  if (locked.empty()) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  // Cleared first: the unique index allows one main image per listing at any moment.
+  co_await tx.Execute(kClearMain, Params(id.value, image.value));
+  QueryResult set = co_await tx.Execute(kSetMain, Params(id.value, image.value));
+  if (set.empty()) co_return MakeError(ErrorCode::kNotFound, "No such image on this listing.");
+  co_await tx.Execute(kBumpVersion, Params(id.value));
+  co_await tx.Commit();
+  co_return Ok();
+}
+
+Task<Result<void>> PgListingsRepository::DeleteImage(ListingId id, ImageId image) {
+  Transaction tx = co_await pool_.BeginTransaction();
+  QueryResult locked = co_await tx.Execute(kLockForImages, Params(id.value));
+  if (locked.empty()) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  QueryResult deleted = co_await tx.Execute(kDeleteImage, Params(id.value, image.value));
+  if (deleted.empty()) co_return MakeError(ErrorCode::kNotFound, "No such image on this listing.");
+  if (deleted.Bool(0, "is_main")) co_await tx.Execute(kPromoteFirst, Params(id.value));
+  co_await tx.Execute(kBumpVersion, Params(id.value));
+  co_await tx.Commit();
+  co_return Ok();
+}
+
+Task<Result<void>> PgListingsRepository::ReorderImages(ListingId id,
+                                                       const std::vector<ImageId>& order) {
+  Transaction tx = co_await pool_.BeginTransaction();
+  QueryResult locked = co_await tx.Execute(kLockForImages, Params(id.value));
+  if (locked.empty()) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
+  QueryResult ids = co_await tx.Execute(kImageIds, Params(id.value));
+  std::vector<std::int64_t> stored, given;
+  for (int row = 0; row < ids.size(); ++row) stored.push_back(ids.Int(row, "id"));
+  for (ImageId image : order) given.push_back(image.value);
+  std::sort(given.begin(), given.end());
+  if (given != stored)
+    co_return ValidationError({{"image_ids", "must list every image of the listing once"}});
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    co_await tx.Execute(kSetPosition,
+                        Params(id.value, order[i].value, static_cast<std::int64_t>(i + 1)));
+  }
+  co_await tx.Execute(kBumpVersion, Params(id.value));
+  co_await tx.Commit();
+  co_return Ok();
+}
+
+}  // namespace market::pg
