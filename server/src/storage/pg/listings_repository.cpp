@@ -124,7 +124,9 @@ domain::Listing ListingFromRow(const QueryResult& r, int row) {
       .version = static_cast<int>(r.Int(row, "version")),
       .created_at = r.Time(row, "created_at"),
       .updated_at = r.Time(row, "updated_at")};
-  for (const auto& image : json::parse(r.Text(row, "images")).as_array())
+  // Named: a range-for over parse(...).as_array() would iterate a destroyed temporary.
+  json::value images = json::parse(r.Text(row, "images"));
+  for (const auto& image : images.as_array())
     listing.images.push_back(ImageFromJson(image.as_object()));
   return listing;
 }

@@ -1,4 +1,5 @@
 #include "storage/pg/migrations.hpp"
+#include "storage/pg/params.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -84,13 +85,13 @@ Task<std::vector<std::string>> Migrate(Pool& pool, const fs::path& dir) {
   PooledConnection conn = co_await pool.Acquire();
   // A migration may rewrite a large table, and another migrator may hold the lock as long.
   co_await conn.ExecuteScript("SET statement_timeout = 0");
-  co_await conn.Execute(kLock, {});
+  co_await conn.Execute(kLock, NoParams());
 
   std::vector<std::string> applied;
   std::exception_ptr failure;
   try {
     co_await conn.ExecuteScript(kCreateTable);
-    const QueryResult recorded = co_await conn.Execute(kApplied, {});
+    const QueryResult recorded = co_await conn.Execute(kApplied, NoParams());
     std::set<std::string, std::less<>> done;
     for (int row = 0; row < recorded.size(); ++row) done.insert(recorded.String(row, "name"));
     for (const fs::path& file : files) {
@@ -105,7 +106,7 @@ Task<std::vector<std::string>> Migrate(Pool& pool, const fs::path& dir) {
 
   std::exception_ptr cleanup_failure;
   try {
-    co_await conn.Execute(kUnlock, {});
+    co_await conn.Execute(kUnlock, NoParams());
     co_await conn.ExecuteScript("RESET statement_timeout");
   } catch (...) {
     // Only a lost connection fails here, and the server released the session's lock with it.

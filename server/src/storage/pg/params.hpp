@@ -17,6 +17,10 @@ std::vector<Param> Params(const Values&... values) {
   return params;
 }
 
+// For statements without parameters, instead of a `{}` that g++ 12 may destroy twice inside a
+// co_await expression.
+inline std::vector<Param> NoParams() { return {}; }
+
 // Marks raw bytes for a bytea parameter.
 struct Bytea {
   std::string_view bytes;

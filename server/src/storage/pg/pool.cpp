@@ -1,4 +1,5 @@
 #include "storage/pg/pool.hpp"
+#include "storage/pg/params.hpp"
 
 #include <exception>
 #include <stdexcept>
@@ -169,7 +170,7 @@ Task<Transaction> Pool::BeginTransaction() {
   co_return Transaction(std::move(conn));
 }
 
-Task<void> Pool::Ping() { co_await Execute(kPing, {}); }
+Task<void> Pool::Ping() { co_await Execute(kPing, NoParams()); }
 
 std::size_t Pool::idle_count() const { return idle_.size(); }
 
