@@ -9,6 +9,7 @@
 
 #include "app/app.hpp"
 #include "app/config.hpp"
+#include "app/seed_demo.hpp"
 #include "storage/pg/migrations.hpp"
 
 namespace market::app {
@@ -94,6 +95,7 @@ int RunCli(int argc, char** argv) {
   auto* dev = cli.add_subcommand("dev", "Serve the API with background work in one process");
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   auto* routes = cli.add_subcommand("routes", "Print the route table as JSON");
+  auto* seed = cli.add_subcommand("seed-demo", "Create demo users and listings (idempotent)");
   CLI11_PARSE(cli, argc, argv);
 
   if (routes->parsed()) return PrintRoutes();
@@ -101,6 +103,7 @@ int RunCli(int argc, char** argv) {
   if (!config) return kExitConfig;
   try {
     if (migrate->parsed()) return Migrate(*config);
+    if (seed->parsed()) return SeedDemo(*config);
     if (serve->parsed() || dev->parsed()) return Serve(*config);
   } catch (const std::exception& e) {
     spdlog::critical("marketplace: {}", e.what());
