@@ -25,6 +25,7 @@
 #include <boost/beast/http.hpp>
 
 #include "http/middleware.hpp"
+#include "http/percent_decode.hpp"
 
 namespace market::http {
 namespace {
@@ -111,6 +112,25 @@ void CopyHead(const bhttp::request<bhttp::string_body>& message, Request& reques
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     request.headers.emplace_back(std::move(name), std::string(field.value()));
   }
+}
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+// The parser reads the header under the largest limit any route allows, because Beast checks a
+// declared Content-Length against the limit as soon as the header ends; here, before any body
+// byte is parsed, the route's own limit replaces it.
+beast::error_code ApplyRouteBodyLimit(const ServerOptions& options, RequestParser& parser) {
+  std::size_t limit = options.body_limit;
+  if (options.is_upload) {
+    std::string_view target = parser.get().target();
+    auto path = PercentDecode(target.substr(0, target.find('?')), false);
+    if (path && options.is_upload(*path)) limit = options.upload_body_limit;
+  }
+  if (auto length = parser.content_length(); length && *length > limit) {
+    return bhttp::error::body_limit;
+  }
+  parser.body_limit(limit);
+  return {};
 }
 
 bool IsFramingHeader(std::string_view name) {
@@ -222,11 +242,13 @@ Task<void> Server::Impl::RunConnection(Connection& connection) {
 
     // One deadline for the whole request, header and body.
     stream.expires_after(options.read_timeout);
-    bhttp::request_parser<bhttp::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options.header_limit, std::numeric_limits<std::uint32_t>::max())));
-    parser.body_limit(options.body_limit);
+    parser.body_limit(options.is_upload ? std::max(options.body_limit, options.upload_body_limit)
+                                        : options.body_limit);
     std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+    if (!ec) ec = ApplyRouteBodyLimit(options, parser);
     if (!ec && parser.get().version() >= 11 &&
         beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};

@@ -3,8 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +20,12 @@ struct ServerOptions {
   std::uint16_t port = 8080;
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 1024 * 1024;
+  // Requests whose path (percent-decoded, without the query) satisfies is_upload may carry up to
+  // upload_body_limit; all others keep body_limit. Chosen from the header, before any body byte
+  // is read, so an oversized JSON body is refused at once. The default leaves room for an 8 MiB
+  // file plus multipart framing.
+  std::size_t upload_body_limit = 8 * 1024 * 1024 + 64 * 1024;
+  std::function<bool(std::string_view path)> is_upload;
   std::chrono::seconds read_timeout{15};  // whole request, once its first byte arrived
   std::chrono::seconds idle_timeout{60};  // keep-alive wait for the next request
   std::vector<std::string> cors_origins;  // exact origins allowed; empty: no CORS headers

@@ -147,6 +147,9 @@ Router TestRouter(Probe& probe) {
   router.Add(Method::kPost, "/echo", [](Request& request) -> Task<Response> {
     co_return Text(200, "text/plain", request.body);
   });
+  router.Add(Method::kPost, "/upload", [](Request& request) -> Task<Response> {
+    co_return Text(200, "text/plain", std::to_string(request.body.size()));
+  });
   router.Add(Method::kGet, "/items/{name}", [](Request& request) -> Task<Response> {
     co_return Text(200, "text/plain",
                    std::string(request.PathParam("name")) + "|" + request.QueryParam("q"));
@@ -295,6 +298,87 @@ TEST(HttpServer, RejectsOversizedChunkedBodyWith413) {
       "\r\n0\r\n\r\n");
   EXPECT_EQ(response.result_int(), 413);
   EXPECT_EQ(ErrorCodeOf(response), "payload_too_large");
+}
+
+ServerOptions WithUploadPath() {
+  ServerOptions options = Quiet();
+  options.is_upload = [](std::string_view path) { return path == "/upload"; };
+  return options;
+}
+
+std::string PostHeader(std::string_view target, std::size_t content_length) {
+  return std::string("POST ") + std::string(target) +
+         " HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+         std::to_string(content_length) + "\r\n\r\n";
+}
+
+std::string ChunkedPost(std::string_view target, std::size_t size) {
+  std::ostringstream chunk_size;
+  chunk_size << std::hex << size;
+  return std::string("POST ") + std::string(target) +
+         " HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk_size.str() +
+         "\r\n" + std::string(size, 'x') + "\r\n0\r\n\r\n";
+}
+
+TEST(HttpServer, AcceptsTwoMebibytesOnAnUploadPath) {
+  TestServer server(WithUploadPath());
+  Client client(server.port());
+  std::size_t size = 2 * 1024 * 1024;
+  HttpResponse response =
+      client.Exchange(PostHeader("/upload?draft=1", size) + std::string(size, 'x'));
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response.body(), std::to_string(size));
+  EXPECT_TRUE(response.keep_alive());
+  // The upload limit belongs to that request only: the next one on the connection is JSON-sized.
+  HttpResponse next = client.Exchange(PostHeader("/echo", size));
+  EXPECT_EQ(next.result_int(), 413);
+}
+
+TEST(HttpServer, RefusesTwoMebibytesOnAnotherPathFromTheHeaderAlone) {
+  TestServer server(WithUploadPath());
+  Client client(server.port());
+  // No body byte is sent: the answer must come from the declared length.
+  HttpResponse response = client.Exchange(PostHeader("/echo", 2 * 1024 * 1024));
+  EXPECT_EQ(response.result_int(), 413);
+  EXPECT_EQ(ErrorCodeOf(response), "payload_too_large");
+  EXPECT_FALSE(response.keep_alive());
+}
+
+TEST(HttpServer, RefusesAnUploadOverTheUploadLimitFromTheHeaderAlone) {
+  TestServer server(WithUploadPath());
+  Client client(server.port());
+  HttpResponse response = client.Exchange(PostHeader("/upload", 8 * 1024 * 1024 + 64 * 1024 + 1));
+  EXPECT_EQ(response.result_int(), 413);
+  EXPECT_EQ(ErrorCodeOf(response), "payload_too_large");
+}
+
+TEST(HttpServer, AppliesThePathLimitToChunkedBodies) {
+  ServerOptions options = WithUploadPath();
+  options.body_limit = 1024;
+  options.upload_body_limit = 16 * 1024;
+  TestServer server(options);
+  {
+    Client client(server.port());
+    HttpResponse response = client.Exchange(ChunkedPost("/upload", 8 * 1024));
+    EXPECT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response.body(), "8192");
+  }
+  {
+    Client client(server.port());
+    EXPECT_EQ(client.Exchange(ChunkedPost("/echo", 8 * 1024)).result_int(), 413);
+  }
+  {
+    Client client(server.port());
+    EXPECT_EQ(client.Exchange(ChunkedPost("/upload", 32 * 1024)).result_int(), 413);
+  }
+}
+
+TEST(HttpServer, MatchesUploadPathsAfterPercentDecoding) {
+  TestServer server(WithUploadPath());
+  Client client(server.port());
+  std::size_t size = 2 * 1024 * 1024;
+  HttpResponse response = client.Exchange(PostHeader("/up%6Coad", size) + std::string(size, 'x'));
+  EXPECT_EQ(response.result_int(), 200);
 }
 
 TEST(HttpServer, AnswersContinueBeforeReadingAnExpectedBody) {
