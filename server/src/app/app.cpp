@@ -11,6 +11,7 @@
 #include "common/unavailable.hpp"
 #include "handlers/accounts.hpp"
 #include "handlers/listings.hpp"
+#include "handlers/media.hpp"
 
 namespace market::app {
 namespace {
@@ -92,6 +93,7 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddSystemRoutes(router_, probes_);
   handlers::AddAccountRoutes(router_, auth_, users_);
   handlers::AddListingRoutes(router_, auth_, listings_);
+  handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
@@ -107,6 +109,7 @@ int Serve(const Config& config) {
   http::ServerOptions options{.address = config.http_host,
                               .port = http::ResolvePort(config.http_host, config.http_port),
                               .body_limit = config.http_body_limit,
+                              .is_upload = handlers::IsImageUpload,
                               .cors_origins = config.cors_origins,
                               .access_log = config.access_log};
   for (unsigned i = 0; i < config.http_threads; ++i) {

@@ -6,6 +6,7 @@
 
 #include "handlers/json_io.hpp"
 #include "handlers/listings_json.hpp"
+#include "handlers/uploads.hpp"
 
 namespace market::handlers {
 namespace {
@@ -233,7 +234,86 @@ Task<Response> SellerListings(ListingsService& listings, Request& request) {
   co_return http::Json(200, PageJson(*page));
 }
 
+std::optional<ImageId> PathImageId(const Request& request) {
+  auto id = ParsePositive(request.PathParam("imageId"));
+  if (!id) return std::nullopt;
+  return ImageId{*id};
+}
+
+Task<Response> AddImage(AuthService& auth, ListingsService& listings, Request& request) {
+  auto seller = co_await auth.Authenticate(request.Header("authorization"));
+  if (!seller.ok()) co_return AuthErrorResponse(seller.error());
+  auto id = PathListingId(request);
+  if (!id) co_return http::ErrorResponse(NoSuchListing());
+  auto bytes = ImageUploadBytes(request);
+  if (!bytes.ok()) co_return http::ErrorResponse(bytes.error());
+  auto listing = co_await listings.AddImage(*seller, *id, std::string(*bytes));
+  if (!listing.ok()) co_return http::ErrorResponse(listing.error());
+  co_return ListingResponse(201, *listing);
+}
+
+Task<Response> SetMainImage(AuthService& auth, ListingsService& listings, Request& request) {
+  auto seller = co_await auth.Authenticate(request.Header("authorization"));
+  if (!seller.ok()) co_return AuthErrorResponse(seller.error());
+  auto id = PathListingId(request);
+  auto image = PathImageId(request);
+  if (!id || !image) co_return http::ErrorResponse(NoSuchListing());
+  auto listing = co_await listings.SetMainImage(*seller, *id, *image);
+  if (!listing.ok()) co_return http::ErrorResponse(listing.error());
+  co_return ListingResponse(200, *listing);
+}
+
+Task<Response> DeleteImage(AuthService& auth, ListingsService& listings, Request& request) {
+  auto seller = co_await auth.Authenticate(request.Header("authorization"));
+  if (!seller.ok()) co_return AuthErrorResponse(seller.error());
+  auto id = PathListingId(request);
+  auto image = PathImageId(request);
+  if (!id || !image) co_return http::ErrorResponse(NoSuchListing());
+  auto listing = co_await listings.DeleteImage(*seller, *id, *image);
+  if (!listing.ok()) co_return http::ErrorResponse(listing.error());
+  co_return ListingResponse(200, *listing);
+}
+
+// {"image_ids": [3, 1, 2]}: the new order of all the listing's images.
+Result<std::vector<ImageId>> ReadImageOrder(const Request& request) {
+  auto body = ParseJsonObject(request);
+  if (!body.ok()) return body.error();
+  FieldReader fields(*body);
+  fields.RejectOthers({"image_ids"});
+  if (!fields.ok()) return fields.error();
+  const json::value* ids = body->if_contains("image_ids");
+  if (ids == nullptr) return ValidationError({{"image_ids", "is required"}});
+  if (!ids->is_array() || ids->as_array().size() > domain::kMaxImagesPerListing)
+    return ValidationError({{"image_ids", "must be an array of at most 10 image ids"}});
+  std::vector<ImageId> order;
+  for (const auto& id : ids->as_array()) {
+    if (!id.is_int64() || id.as_int64() <= 0)
+      return ValidationError({{"image_ids", "must hold positive integer ids"}});
+    order.push_back(ImageId{id.as_int64()});
+  }
+  return order;
+}
+
+Task<Response> ReorderImages(AuthService& auth, ListingsService& listings, Request& request) {
+  auto seller = co_await auth.Authenticate(request.Header("authorization"));
+  if (!seller.ok()) co_return AuthErrorResponse(seller.error());
+  auto id = PathListingId(request);
+  if (!id) co_return http::ErrorResponse(NoSuchListing());
+  auto order = ReadImageOrder(request);
+  if (!order.ok()) co_return http::ErrorResponse(order.error());
+  auto listing = co_await listings.ReorderImages(*seller, *id, std::move(order).value());
+  if (!listing.ok()) co_return http::ErrorResponse(listing.error());
+  co_return ListingResponse(200, *listing);
+}
+
 }  // namespace
+
+bool IsImageUpload(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/v1/listings/";
+  constexpr std::string_view kSuffix = "/images";
+  return path.size() > kPrefix.size() + kSuffix.size() && path.starts_with(kPrefix) &&
+         path.ends_with(kSuffix);
+}
 
 void AddListingRoutes(http::Router& router, AuthService& auth, ListingsService& listings) {
   using http::Method;
@@ -252,6 +332,14 @@ void AddListingRoutes(http::Router& router, AuthService& auth, ListingsService& 
              [&auth, &listings](Request& r) { return SetActive(auth, listings, r, true); });
   router.Add(Method::kPost, "/api/v1/listings/{id}/deactivate",
              [&auth, &listings](Request& r) { return SetActive(auth, listings, r, false); });
+  router.Add(Method::kPost, "/api/v1/listings/{id}/images",
+             [&auth, &listings](Request& r) { return AddImage(auth, listings, r); });
+  router.Add(Method::kPut, "/api/v1/listings/{id}/images/order",
+             [&auth, &listings](Request& r) { return ReorderImages(auth, listings, r); });
+  router.Add(Method::kPut, "/api/v1/listings/{id}/images/{imageId}/main",
+             [&auth, &listings](Request& r) { return SetMainImage(auth, listings, r); });
+  router.Add(Method::kDelete, "/api/v1/listings/{id}/images/{imageId}",
+             [&auth, &listings](Request& r) { return DeleteImage(auth, listings, r); });
   router.Add(Method::kGet, "/api/v1/users/{username}/listings",
              [&listings](Request& r) { return SellerListings(listings, r); });
 }

@@ -10,4 +10,8 @@ namespace market::handlers {
 void AddListingRoutes(http::Router& router, services::AuthService& auth,
                       services::ListingsService& listings);
 
+// The paths that carry image uploads (POST /api/v1/listings/{id}/images): the server allows them
+// the larger upload body limit.
+bool IsImageUpload(std::string_view path);
+
 }  // namespace market::handlers

@@ -119,13 +119,15 @@ using RequestParser = bhttp::request_parser<bhttp::string_body>;
 // The parser reads the header under the largest limit any route allows, because Beast checks a
 // declared Content-Length against the limit as soon as the header ends; here, before any body
 // byte is parsed, the route's own limit replaces it.
+bool IsUpload(const ServerOptions& options, const RequestParser& parser) {
+  if (!options.is_upload) return false;
+  std::string_view target = parser.get().target();
+  auto path = PercentDecode(target.substr(0, target.find('?')), false);
+  return path && options.is_upload(*path);
+}
+
 beast::error_code ApplyRouteBodyLimit(const ServerOptions& options, RequestParser& parser) {
-  std::size_t limit = options.body_limit;
-  if (options.is_upload) {
-    std::string_view target = parser.get().target();
-    auto path = PercentDecode(target.substr(0, target.find('?')), false);
-    if (path && options.is_upload(*path)) limit = options.upload_body_limit;
-  }
+  std::size_t limit = IsUpload(options, parser) ? options.upload_body_limit : options.body_limit;
   if (auto length = parser.content_length(); length && *length > limit) {
     return bhttp::error::body_limit;
   }
@@ -249,6 +251,8 @@ Task<void> Server::Impl::RunConnection(Connection& connection) {
                                         : options.body_limit);
     std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
     if (!ec) ec = ApplyRouteBodyLimit(options, parser);
+    // Megabytes from a phone on a slow link take longer than a JSON body may.
+    if (!ec && IsUpload(options, parser)) stream.expires_after(options.upload_read_timeout);
     if (!ec && parser.get().version() >= 11 &&
         beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};

@@ -26,9 +26,10 @@ struct ServerOptions {
   // file plus multipart framing.
   std::size_t upload_body_limit = 8 * 1024 * 1024 + 64 * 1024;
   std::function<bool(std::string_view path)> is_upload;
-  std::chrono::seconds read_timeout{15};  // whole request, once its first byte arrived
-  std::chrono::seconds idle_timeout{60};  // keep-alive wait for the next request
-  std::vector<std::string> cors_origins;  // exact origins allowed; empty: no CORS headers
+  std::chrono::seconds read_timeout{15};          // whole request, once its first byte arrived
+  std::chrono::seconds upload_read_timeout{120};  // the same for is_upload requests
+  std::chrono::seconds idle_timeout{60};          // keep-alive wait for the next request
+  std::vector<std::string> cors_origins;          // exact origins allowed; empty: no CORS headers
   bool access_log = true;
 };
 
