@@ -142,7 +142,7 @@ TEST_F(PgPoolTest, TimestampsRoundTrip) {
         << "sent " << *pg::ToParam(instant) << ", got " << result.Text(0, "t");
   }
 
-  const pg::QueryResult server = RunTask(io_, pool.Execute(kServerTimes, NoParams()));
+  const pg::QueryResult server = RunTask(io_, pool.Execute(kServerTimes, pg::NoParams()));
   EXPECT_EQ(server.String(0, "tz"), "UTC");
   EXPECT_EQ(server.Time(0, "fractional"), Utc(2026y / 11 / 29, 12h + 55min + 57s + 123456us));
   EXPECT_EQ(server.Time(0, "whole"), Utc(2026y / 11 / 29, 12h + 55min + 57s));
@@ -195,7 +195,7 @@ Task<UniqueOutcome> InsertTwice(pg::Pool& pool) {
     outcome.error = e;
   }
   // An error outside a transaction leaves the connection ready for the next statement.
-  outcome.rows = (co_await conn.Execute(kCountUnique, NoParams())).Int(0, "n");
+  outcome.rows = (co_await conn.Execute(kCountUnique, pg::NoParams())).Int(0, "n");
   co_await conn.ExecuteScript("DROP TABLE pool_test_unique");
   co_return outcome;
 }
@@ -214,7 +214,7 @@ TEST_F(PgPoolTest, UniqueViolationSurfacesSqlstateAndConstraintName) {
 TEST_F(PgPoolTest, BadSqlIsReportedAndTheConnectionStaysUsable) {
   pg::Pool pool(io_.get_executor(), Options(1));
   try {
-    RunTask(io_, pool.Execute(kSyntaxError, NoParams()));
+    RunTask(io_, pool.Execute(kSyntaxError, pg::NoParams()));
     ADD_FAILURE() << "a syntax error was accepted";
   } catch (const PgError& e) {
     EXPECT_EQ(e.sqlstate(), "42601");
@@ -227,9 +227,9 @@ TEST_F(PgPoolTest, BadSqlIsReportedAndTheConnectionStaysUsable) {
 
 TEST_F(PgPoolTest, TwoStatementsSharingANameAreRejected) {
   pg::Pool pool(io_.get_executor(), Options(1));
-  RunTask(io_, pool.Execute(kBackendPid, NoParams()));
+  RunTask(io_, pool.Execute(kBackendPid, pg::NoParams()));
   const Statement impostor{kBackendPid.name, "SELECT 2 AS pid"};
-  EXPECT_THROW(RunTask(io_, pool.Execute(impostor, NoParams())), std::logic_error);
+  EXPECT_THROW(RunTask(io_, pool.Execute(impostor, pg::NoParams())), std::logic_error);
 }
 
 class PgTransactionTest : public PgPoolTest {
@@ -266,11 +266,11 @@ Task<AbandonOutcome> InsertAndAbandon(pg::Pool& pool, Statement insert, Statemen
   {
     pg::Transaction tx = co_await pool.BeginTransaction();
     co_await tx.Execute(insert, pg::Params(1));
-    outcome.pid_in_transaction = (co_await tx.Execute(kBackendPid, NoParams())).Int(0, "pid");
+    outcome.pid_in_transaction = (co_await tx.Execute(kBackendPid, pg::NoParams())).Int(0, "pid");
   }
   // With max_size 1 this waits for the rolled-back connection to come back.
   outcome.rows_after = (co_await pool.Execute(count, pg::Params(1))).Int(0, "n");
-  outcome.pid_after = (co_await pool.Execute(kBackendPid, NoParams())).Int(0, "pid");
+  outcome.pid_after = (co_await pool.Execute(kBackendPid, pg::NoParams())).Int(0, "pid");
   co_return outcome;
 }
 
@@ -307,7 +307,7 @@ Task<FailedCommitOutcome> FailThenCommit(pg::Pool& pool, Statement insert) {
   pg::Transaction tx = co_await pool.BeginTransaction();
   co_await tx.Execute(insert, pg::Params(3));
   try {
-    co_await tx.Execute(kDivideByZero, NoParams());
+    co_await tx.Execute(kDivideByZero, pg::NoParams());
   } catch (const PgError& e) {
     outcome.statement_error = e;
   }
@@ -339,7 +339,7 @@ TEST_F(PgPoolTest, BoundsConnectionsToMaxSize) {
   std::size_t most_open = 0;
   std::set<std::int64_t> pids;
   auto query = [](pg::Pool& pool, std::size_t& most_open) -> Task<std::int64_t> {
-    const pg::QueryResult result = co_await pool.Execute(kSlowPid, NoParams());
+    const pg::QueryResult result = co_await pool.Execute(kSlowPid, pg::NoParams());
     most_open = std::max(most_open, pool.open_count());
     co_return result.Int(0, "pid");
   };
@@ -401,8 +401,8 @@ Task<std::vector<std::int64_t>> OpenConnections(pg::Pool& pool) {
   pg::PooledConnection a = co_await pool.Acquire();
   pg::PooledConnection b = co_await pool.Acquire();
   std::vector<std::int64_t> pids;
-  pids.push_back((co_await a.Execute(kBackendPid, NoParams())).Int(0, "pid"));
-  pids.push_back((co_await b.Execute(kBackendPid, NoParams())).Int(0, "pid"));
+  pids.push_back((co_await a.Execute(kBackendPid, pg::NoParams())).Int(0, "pid"));
+  pids.push_back((co_await b.Execute(kBackendPid, pg::NoParams())).Int(0, "pid"));
   co_return pids;
 }
 
@@ -423,7 +423,8 @@ TEST_F(PgPoolTest, ReconnectsAfterTheServerTerminatesItsConnections) {
     EXPECT_TRUE(terminated.Bool(row, "terminated"));
   }
 
-  const std::int64_t new_pid = RunTask(io_, pool.Execute(kBackendPid, NoParams())).Int(0, "pid");
+  const std::int64_t new_pid =
+      RunTask(io_, pool.Execute(kBackendPid, pg::NoParams())).Int(0, "pid");
   EXPECT_THAT(old_pids, ::testing::Not(::testing::Contains(new_pid)));
   EXPECT_EQ(pool.open_count(), 1u);
 }
@@ -465,7 +466,7 @@ TEST_F(PgPoolTest, ConnectTimesOutWhenTheServerNeverAnswers) {
 Task<bool> CancelSlowQuery(pg::Pool& pool) {
   using asio::experimental::awaitable_operators::operator||;
   asio::steady_timer timer(co_await asio::this_coro::executor, 50ms);
-  auto slow = pool.Execute(kLongSleep, NoParams());
+  auto slow = pool.Execute(kLongSleep, pg::NoParams());
   auto outcome = co_await (std::move(slow) || timer.async_wait(asio::use_awaitable));
   co_return outcome.index() == 1;
 }
@@ -481,7 +482,7 @@ TEST_F(PgPoolTest, QueryInterruptedMidFlightDropsItsConnection) {
 
 Task<void> BeginAndAbandon(pg::Pool& pool) {
   pg::Transaction tx = co_await pool.BeginTransaction();
-  co_await tx.Execute(kBackendPid, NoParams());
+  co_await tx.Execute(kBackendPid, pg::NoParams());
 }
 
 TEST_F(PgPoolTest, PoolDestroyedWhileARollbackIsInFlightIsNotTouched) {

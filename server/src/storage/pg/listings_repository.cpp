@@ -52,11 +52,15 @@ constexpr Statement kBumpVersion{"listings.bump_version",
                                  "UPDATE listings SET version = version + 1, updated_at = now() "
                                  "WHERE id = $1 AND status <> 'deleted' RETURNING id"};
 
-// The row lock serialises image changes of one listing: the count checked is the count stored.
+// The row lock serialises image changes of one listing. The count is a separate statement on
+// purpose: under READ COMMITTED a statement that waited for the lock still sees the snapshot it
+// started with, so a count inside the locking statement would miss a rival's committed insert.
 constexpr Statement kLockForImages{
     "listings.lock_for_images",
-    "SELECT (SELECT count(*) FROM listing_images WHERE listing_id = l.id) AS images "
-    "FROM listings l WHERE l.id = $1 AND l.status <> 'deleted' FOR UPDATE"};
+    "SELECT id FROM listings WHERE id = $1 AND status <> 'deleted' FOR UPDATE"};
+
+constexpr Statement kCountImages{
+    "listings.count_images", "SELECT count(*) AS images FROM listing_images WHERE listing_id = $1"};
 
 constexpr Statement kInsertImage{
     "listings.insert_image",
@@ -355,7 +359,8 @@ Task<Result<domain::ListingImage>> PgListingsRepository::AddImage(ListingId id,
   Transaction tx = co_await pool_.BeginTransaction();
   QueryResult locked = co_await tx.Execute(kLockForImages, Params(id.value));
   if (locked.empty()) co_return MakeError(ErrorCode::kNotFound, "No such listing.");
-  if (locked.Int(0, "images") >= max_images)
+  QueryResult count = co_await tx.Execute(kCountImages, Params(id.value));
+  if (count.Int(0, "images") >= max_images)
     co_return MakeError(ErrorCode::kConflict, "A listing has at most 10 images.");
   QueryResult inserted = co_await tx.Execute(
       kInsertImage,
