@@ -3,6 +3,7 @@ import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -82,6 +83,8 @@ export interface RunningServer {
 
 export const kCleanExit = "exit code 0";
 
+const kMediaDir = path.join(os.tmpdir(), "marketplace-api-test-media");
+
 export function baseEnv(jwtSecret: string): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const name of ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"]) {
@@ -97,6 +100,8 @@ export function baseEnv(jwtSecret: string): Record<string, string> {
     RATE_LIMIT_AUTH_IP: "100000/1m",
     RATE_LIMIT_AUTH_ACCOUNT: "5/1m",
     ACCESS_LOG: "off",
+    // Uploaded images of test runs go to a scratch directory, never into the checkout.
+    MEDIA_DIR: kMediaDir,
   };
 }
 
