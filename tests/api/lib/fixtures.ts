@@ -1,8 +1,10 @@
 // Test data and the few steps most tests share. The test database is shared by every file and
 // every run, so each user gets random names.
 import { randomBytes } from "node:crypto";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import { api, type ApiOptions, type ApiResponse, type ErrorBody } from "./client.js";
+import { checkResponse } from "./contract.js";
+import { baseEnv, randomSecret, runCommand } from "./server.js";
 
 export interface Me {
   id: number;
@@ -90,4 +92,157 @@ export function fieldMessage(body: ErrorBody, field: string): string | undefined
 export function randomLoopbackAddress(): string {
   const [a, b, c] = randomBytes(3);
   return `127.${a! % 250 + 2}.${b}.${(c! % 250) + 2}`;
+}
+
+// ---- Catalogue ----
+
+export type Condition = "new" | "like_new" | "good" | "fair";
+
+export interface ListingImage {
+  id: number;
+  position: number;
+  is_main: boolean;
+  format: "jpeg" | "png" | "webp";
+  width: number;
+  height: number;
+  urls: { original: string; small: string; large: string };
+}
+
+export interface Listing {
+  id: number;
+  title: string;
+  description: string;
+  price_cents: number;
+  currency: string;
+  quantity: number;
+  available: number;
+  category: string;
+  condition: Condition;
+  status: "active" | "inactive";
+  version: number;
+  seller: { id: number; username: string; display_name: string; created_at: string };
+  images: ListingImage[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ListingSummary {
+  id: number;
+  title: string;
+  price_cents: number;
+  currency: string;
+  available: number;
+  category: string;
+  condition: Condition;
+  seller: { username: string; display_name: string };
+  main_image: ListingImage | null;
+  created_at: string;
+}
+
+export interface ListingPage {
+  items: ListingSummary[];
+  next_cursor: string | null;
+}
+
+export interface ListingInput {
+  title: string;
+  description?: string;
+  price_cents: number;
+  currency?: string;
+  quantity: number;
+  category: string;
+  condition: Condition;
+}
+
+// Lower-case letters only, so that full-text search sees one plain word that no other run has.
+export function randomWord(length = 12): string {
+  return [...randomBytes(length)].map((b) => String.fromCharCode(97 + (b % 26))).join("");
+}
+
+export function newListing(overrides: Partial<ListingInput> = {}): ListingInput {
+  return {
+    title: `Test item ${suffix(3)}`,
+    description: "Described for a test.",
+    price_cents: 1999,
+    quantity: 3,
+    category: "other",
+    condition: "good",
+    ...overrides,
+  };
+}
+
+export async function createListing(token: string, overrides: Partial<ListingInput> = {}): Promise<Listing> {
+  const res = await api<Listing>("POST", "/api/v1/listings", { token, json: newListing(overrides) });
+  expect(res.status, res.text).toBe(201);
+  return res.body;
+}
+
+// The ETag a listing of this version carries.
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+// A query string from the defined values only, e.g. { limit: 2, q: undefined } → "?limit=2".
+export function queryString(params: Record<string, string | number | boolean | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
+  const text = search.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+// Follows next_cursor from the first page to the last; `between` runs before each later page.
+export async function collectPages(
+  path: string,
+  params: Record<string, string | number | boolean | undefined>,
+  between: (page: number) => Promise<void> = async () => {},
+  maxPages = 100,
+): Promise<{ items: ListingSummary[]; pages: ListingSummary[][] }> {
+  const pages: ListingSummary[][] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    if (page > 0) await between(page);
+    const res = await api<ListingPage>("GET", path + queryString({ ...params, cursor }));
+    expect(res.status, res.text).toBe(200);
+    pages.push(res.body.items);
+    if (res.body.next_cursor === null) return { items: pages.flat(), pages };
+    cursor = res.body.next_cursor;
+  }
+  throw new Error(`${path}: still a next_cursor after ${maxPages} pages`);
+}
+
+// (method, path) pairs that `marketplace routes` lists, e.g. "POST /api/v1/listings".
+export async function servedRoutes(): Promise<Set<string>> {
+  const { stdout } = await runCommand(["routes"], baseEnv(randomSecret()));
+  const routes = JSON.parse(stdout) as { method: string; path: string }[];
+  return new Set(routes.map((r) => `${r.method.toUpperCase()} ${r.path}`));
+}
+
+// A GET whose body is kept as bytes (images), checked against the spec like every api() answer.
+export async function getBytes(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse & { bytes: Buffer }> {
+  const url = inject("baseUrl") + path;
+  const res = await fetch(url, { headers, redirect: "manual", signal: AbortSignal.timeout(30_000) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString("utf8");
+  const body = checkResponse({ method: "GET", url, status: res.status, headers: res.headers, text });
+  return { status: res.status, headers: res.headers, text, body, bytes };
+}
+
+// A multipart/form-data body with one file part.
+export function multipartBody(
+  name: string,
+  filename: string,
+  contentType: string,
+  content: Uint8Array,
+): { body: Uint8Array; contentType: string } {
+  const boundary = `----test${suffix(8)}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\n` +
+      `Content-Type: ${contentType}\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return { body: Buffer.concat([head, content, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
 }
