@@ -43,7 +43,7 @@ struct Config {
 
   // The one currency listings are priced in (ISO 4217).
   std::string currency = "USD";
-  std::string media_dir;  // default: VAR_DIR/media
+  std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
   unsigned media_threads = 1;
 
   std::string migrations_dir;

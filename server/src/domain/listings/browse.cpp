@@ -1,5 +1,7 @@
 #include "domain/listings/browse.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -76,6 +78,28 @@ std::optional<Cursor> ParseCursorText(std::string_view text) {
 Cursor CursorAfter(const ListingSummary& last, ListingSort sort) {
   return Cursor{
       .sort = sort, .id = last.id.value, .price_cents = last.price_cents, .rank = last.rank};
+}
+
+std::vector<std::string> FuzzyWords(std::string_view q) {
+  std::vector<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    if (word.size() >= 3 && words.size() < kMaxFuzzyWords &&
+        std::find(words.begin(), words.end(), word) == words.end())
+      words.push_back(word);
+    word.clear();
+  };
+  for (char c : q) {
+    unsigned char u = static_cast<unsigned char>(c);
+    // Bytes of multi-byte UTF-8 characters count as word characters.
+    if (std::isalnum(u) || u >= 0x80) {
+      word += static_cast<char>(std::tolower(u));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
 }
 
 std::vector<FieldError> ValidateBrowse(const BrowseQuery& query) {

@@ -73,6 +73,11 @@ struct ListingPage {
 // The cursor that continues after `last` in `sort`.
 Cursor CursorAfter(const ListingSummary& last, ListingSort sort);
 
+// The words of a search that are matched loosely against titles (to forgive typos): lower-case
+// runs of letters and digits of at least 3 bytes, at most kMaxFuzzyWords of them.
+inline constexpr std::size_t kMaxFuzzyWords = 6;
+std::vector<std::string> FuzzyWords(std::string_view q);
+
 // Cross-field rules of a browse query (ranges, relevance needs q, cursor of the same sort).
 std::vector<FieldError> ValidateBrowse(const BrowseQuery& query);
 

@@ -185,8 +185,10 @@ struct BrowseSql {
 };
 
 const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
-  // Key: sort and one bit per optional predicate; at most 4 × 2^8 distinct texts.
-  unsigned key = static_cast<unsigned>(q.sort);
+  // Key: sort, one bit per optional predicate, and the number of words matched loosely; at most
+  // 4 × 2^8 × 7 distinct texts.
+  std::size_t fuzzy_words = q.q ? domain::FuzzyWords(*q.q).size() : 0;
+  unsigned key = static_cast<unsigned>(q.sort) | static_cast<unsigned>(fuzzy_words) << 12;
   unsigned bit = 4;
   for (bool present :
        {q.q.has_value(), q.seller.has_value(), q.category.has_value(), q.condition.has_value(),
@@ -204,9 +206,14 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
   std::string where = "l.status = 'active' AND u.deleted_at IS NULL";
   std::string rank = "0::real";
   if (q.q) {
+    // Full text, or every word of the search close to some word of the title (a typo): AND per
+    // word, so that "vintage lamp" does not fall back to every vintage thing.
     std::string p = next();
-    where +=
-        " AND (l.search @@ websearch_to_tsquery('english', " + p + ") OR " + p + " <% l.title)";
+    std::string loose;
+    for (std::size_t i = 0; i < fuzzy_words; ++i)
+      loose += (i == 0 ? "" : " AND ") + next() + " <% l.title";
+    where += " AND (l.search @@ websearch_to_tsquery('english', " + p + ")" +
+             (loose.empty() ? "" : " OR (" + loose + ")") + ")";
     rank = "(ts_rank(l.search, websearch_to_tsquery('english', " + p + ")) + word_similarity(" + p +
            ", l.title))::real";
   }
@@ -263,7 +270,10 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
 
 std::vector<Param> BrowseParams(const domain::BrowseQuery& q) {
   std::vector<Param> params;
-  if (q.q) params.push_back(ToParam(*q.q));
+  if (q.q) {
+    params.push_back(ToParam(*q.q));
+    for (const auto& word : domain::FuzzyWords(*q.q)) params.push_back(ToParam(word));
+  }
   if (q.seller) params.push_back(ToParam(*q.seller));
   if (q.category) params.push_back(ToParam(*q.category));
   if (q.condition) params.push_back(ToParam(domain::ConditionName(*q.condition)));
