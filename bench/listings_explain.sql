@@ -5,11 +5,12 @@
 -- The statement texts are those that BrowseStatement() and kFind in
 -- server/src/storage/pg/listings_repository.cpp build for these requests (kept in step by hand:
 -- when that SQL changes, change it here too). They are prepared without parameter types and
--- executed, as the server does, so that PostgreSQL plans them the same way; each is executed
--- five times first so that the plan shown is the one a warmed-up connection uses (PostgreSQL
--- may switch to a generic plan from the sixth execution on).
+-- executed, as the server does, under the server's plan_cache_mode=force_generic_plan (set on
+-- every pool connection), so that PostgreSQL plans them the same way; each is executed five
+-- times first to warm the caches.
 \set ON_ERROR_STOP on
 \pset pager off
+SET plan_cache_mode = force_generic_plan;
 
 -- Limits are page size + 1: the server fetches one row more to know whether a next page exists.
 
@@ -45,13 +46,29 @@ SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.
        i.format AS image_format, i.width AS image_width, i.height AS image_height,
        i.original_key AS image_original_key, i.small_key AS image_small_key,
        i.large_key AS image_large_key,
+       (ts_rank(l.search, websearch_to_tsquery('english', $1)))::real AS rank
+FROM listings l JOIN users u ON u.id = l.seller_id
+LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
+WHERE l.status = 'active' AND u.deleted_at IS NULL
+  AND (l.search @@ websearch_to_tsquery('english', $1))
+ORDER BY rank DESC, l.id DESC LIMIT $2;
+
+-- The typo-tolerant fallback, run only when the exact search does not fill the first page:
+-- every word of the query (here two) must be close to a word of the title.
+PREPARE browse_search_typo AS
+SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.category,
+       l.condition, l.created_at, u.username::text AS seller_username,
+       u.display_name AS seller_display_name, i.id AS image_id, i.position AS image_position,
+       i.format AS image_format, i.width AS image_width, i.height AS image_height,
+       i.original_key AS image_original_key, i.small_key AS image_small_key,
+       i.large_key AS image_large_key,
        (ts_rank(l.search, websearch_to_tsquery('english', $1)) + word_similarity($1, l.title))::real
          AS rank
 FROM listings l JOIN users u ON u.id = l.seller_id
 LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
 WHERE l.status = 'active' AND u.deleted_at IS NULL
-  AND (l.search @@ websearch_to_tsquery('english', $1) OR $1 <% l.title)
-ORDER BY rank DESC, l.id DESC LIMIT $2;
+  AND (l.search @@ websearch_to_tsquery('english', $1) OR ($2 <% l.title AND $3 <% l.title))
+ORDER BY rank DESC, l.id DESC LIMIT $4;
 
 PREPARE browse_deep AS
 SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.category,
@@ -88,6 +105,7 @@ EXECUTE browse_filtered('books', 1000, 5000, 25);
 EXECUTE browse_search('vintage lamp', 25); EXECUTE browse_search('vintage lamp', 25);
 EXECUTE browse_search('vintage lamp', 25); EXECUTE browse_search('vintage lamp', 25);
 EXECUTE browse_search('vintage lamp', 25);
+EXECUTE browse_search_typo('vintaeg lmap', 'vintaeg', 'lmap', 25);
 EXECUTE browse_deep(:cursor_id, 25); EXECUTE browse_deep(:cursor_id, 25);
 EXECUTE browse_deep(:cursor_id, 25); EXECUTE browse_deep(:cursor_id, 25);
 EXECUTE browse_deep(:cursor_id, 25);
@@ -102,6 +120,8 @@ EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_first(25);
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_filtered('books', 1000, 5000, 25);
 \echo '=== GET /api/v1/listings?q=vintage+lamp (relevance)'
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_search('vintage lamp', 25);
+\echo '=== GET /api/v1/listings?q=vintaeg+lmap (typo: exact finds nothing, then this)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_search_typo('vintaeg lmap', 'vintaeg', 'lmap', 25);
 \echo '=== GET /api/v1/listings?cursor=… (deep page, newest, id <' :cursor_id ')'
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_deep(:cursor_id, 25);
 \echo '=== GET /api/v1/listings/' :listing_id

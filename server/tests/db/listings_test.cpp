@@ -131,6 +131,26 @@ TEST_F(ListingsTest, SearchForgivesATypoInTheTitle) {
   EXPECT_EQ(Ids(page), (std::vector<std::int64_t>{listing.id.value}));
 }
 
+TEST_F(ListingsTest, ATypoSearchPagesThroughEveryLooseMatchOnce) {
+  auto seller = NewSeller();
+  std::string word = "marmalade" + RandomSuffix().substr(0, 3);
+  std::set<std::int64_t> created;
+  for (int i = 0; i < 5; ++i) created.insert(Create(seller, "Jar of " + word).id.value);
+  std::string typo = word;
+  std::swap(typo[1], typo[2]);
+  BrowseQuery query{
+      .q = typo, .seller = seller.user.username, .sort = ListingSort::kRelevance, .limit = 2};
+  std::vector<std::int64_t> seen;
+  std::optional<std::string> cursor;
+  do {
+    auto page = Browse(query, cursor);
+    for (auto id : Ids(page)) seen.push_back(id);
+    cursor = page.next_cursor;
+  } while (cursor && seen.size() < 20);
+  EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()), created);
+  EXPECT_EQ(seen.size(), created.size());
+}
+
 TEST_F(ListingsTest, EachFilterNarrowsTheResults) {
   auto seller = NewSeller();
   auto cheap_book = Create(seller, "Cheap book", 500, "", "books", 1, "fair");

@@ -69,28 +69,32 @@ TEST(ListingDraft, EnforcesTheExactBounds) {
 TEST(Cursor, RoundTripsExactly) {
   for (ListingSort sort : {ListingSort::kNewest, ListingSort::kPriceAsc, ListingSort::kPriceDesc,
                            ListingSort::kRelevance}) {
-    Cursor cursor{.sort = sort, .id = 12345, .price_cents = 999, .rank = 0.123456789f};
+    Cursor cursor{
+        .sort = sort, .id = 12345, .price_cents = 999, .rank = 0.123456789f, .fuzzy = true};
     auto parsed = ParseCursorText(CursorText(cursor));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed->sort, sort);
     EXPECT_EQ(parsed->id, 12345);
     EXPECT_EQ(parsed->price_cents, 999);
     EXPECT_EQ(parsed->rank, 0.123456789f);
+    EXPECT_TRUE(parsed->fuzzy);
   }
 }
 
 TEST(Cursor, RefusesMalformedText) {
-  for (const char* bad : {"", "1", "1|newest|1|0", "2|newest|1|0|0x0p+0", "1|oldest|1|0|0x0p+0",
-                          "1|newest|-1|0|0x0p+0", "1|newest|1|x|0x0p+0", "1|newest|1|0|nan",
-                          "1|newest|1|0|inf", "1|newest|1|0|0x0p+0|extra"}) {
+  EXPECT_TRUE(ParseCursorText("1|newest|1|0|0x0p+0|0"));
+  for (const char* bad : {"", "1", "1|newest|1|0", "1|newest|1|0|0x0p+0", "2|newest|1|0|0x0p+0|0",
+                          "1|oldest|1|0|0x0p+0|0", "1|newest|-1|0|0x0p+0|0",
+                          "1|newest|1|x|0x0p+0|0", "1|newest|1|0|nan|0", "1|newest|1|0|inf|0",
+                          "1|newest|1|0|0x0p+0|2", "1|newest|1|0|0x0p+0|0|extra"}) {
     EXPECT_FALSE(ParseCursorText(bad)) << bad;
   }
 }
 
 TEST(Cursor, SealedCursorsResistTampering) {
   auth::Signer signer(std::string(40, 's'), "listing cursor");
-  std::string sealed = signer.Seal("1|newest|42|0|0x0p+0");
-  EXPECT_EQ(signer.Open(sealed), "1|newest|42|0|0x0p+0");
+  std::string sealed = signer.Seal("1|newest|42|0|0x0p+0|0");
+  EXPECT_EQ(signer.Open(sealed), "1|newest|42|0|0x0p+0|0");
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     std::string tampered = sealed;
     tampered[i] = tampered[i] == 'A' ? 'B' : 'A';

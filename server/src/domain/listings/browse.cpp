@@ -50,17 +50,18 @@ std::optional<ListingSort> ParseSort(std::string_view text) {
   return std::nullopt;
 }
 
-// "1|<sort>|<id>|<price>|<rank as %a>": hex floats round-trip exactly.
+// "1|<sort>|<id>|<price>|<rank as %a>|<fuzzy 0/1>": hex floats round-trip exactly.
 std::string CursorText(const Cursor& cursor) {
   char rank[64];
   std::snprintf(rank, sizeof rank, "%a", static_cast<double>(cursor.rank));
   return "1|" + std::string(SortName(cursor.sort)) + "|" + std::to_string(cursor.id) + "|" +
-         std::to_string(cursor.price_cents) + "|" + rank;
+         std::to_string(cursor.price_cents) + "|" + rank + "|" + (cursor.fuzzy ? "1" : "0");
 }
 
 std::optional<Cursor> ParseCursorText(std::string_view text) {
   auto parts = Split(text, '|');
-  if (parts.size() != 5 || parts[0] != "1") return std::nullopt;
+  if (parts.size() != 6 || parts[0] != "1" || (parts[5] != "0" && parts[5] != "1"))
+    return std::nullopt;
   Cursor cursor;
   auto sort = ParseSort(parts[1]);
   if (!sort || !ParseWhole(parts[2], cursor.id) || cursor.id <= 0 ||
@@ -72,12 +73,16 @@ std::optional<Cursor> ParseCursorText(std::string_view text) {
   double rank = std::strtod(rank_text.c_str(), &end);
   if (end != rank_text.c_str() + rank_text.size() || !std::isfinite(rank)) return std::nullopt;
   cursor.rank = static_cast<float>(rank);
+  cursor.fuzzy = parts[5] == "1";
   return cursor;
 }
 
-Cursor CursorAfter(const ListingSummary& last, ListingSort sort) {
-  return Cursor{
-      .sort = sort, .id = last.id.value, .price_cents = last.price_cents, .rank = last.rank};
+Cursor CursorAfter(const ListingSummary& last, const BrowseQuery& query) {
+  return Cursor{.sort = query.sort,
+                .id = last.id.value,
+                .price_cents = last.price_cents,
+                .rank = last.rank,
+                .fuzzy = query.fuzzy};
 }
 
 std::vector<std::string> FuzzyWords(std::string_view q) {

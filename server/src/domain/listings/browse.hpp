@@ -26,6 +26,7 @@ struct Cursor {
   std::int64_t id = 0;
   std::int64_t price_cents = 0;  // price sorts
   float rank = 0;                // relevance
+  bool fuzzy = false;            // the page came from a typo-tolerant search
 };
 
 // Plain text of a cursor, and back; nullopt for anything malformed. Signing is the caller's.
@@ -47,6 +48,9 @@ struct BrowseQuery {
   ListingSort sort = ListingSort::kNewest;
   int limit = kDefaultPageSize;
   std::optional<Cursor> after;
+  // With q: whether titles also match loosely (typos). Searches run exact first and fall back to
+  // loose matching only when the exact search does not fill the first page.
+  bool fuzzy = false;
 };
 
 // One card of a list page: what a browser shows without opening the listing.
@@ -70,8 +74,8 @@ struct ListingPage {
   std::optional<Cursor> next;
 };
 
-// The cursor that continues after `last` in `sort`.
-Cursor CursorAfter(const ListingSummary& last, ListingSort sort);
+// The cursor that continues after `last` in the order of `query`.
+Cursor CursorAfter(const ListingSummary& last, const BrowseQuery& query);
 
 // The words of a search that are matched loosely against titles (to forgive typos): lower-case
 // runs of letters and digits of at least 3 bytes, at most kMaxFuzzyWords of them.

@@ -104,10 +104,18 @@ Task<Result<ListingPageResult>> ListingsService::Browse(domain::BrowseQuery quer
     if (!text) co_return BadCursor();
     query.after = domain::ParseCursorText(*text);
     if (!query.after || query.after->sort != query.sort) co_return BadCursor();
+    query.fuzzy = query.after->fuzzy;
   }
   auto errors = domain::ValidateBrowse(query);
   if (!errors.empty()) co_return ValidationError(std::move(errors));
   domain::ListingPage page = co_await listings_.Browse(query);
+  // Exact matches are cheap to find; typo-tolerant matching costs a trigram index scan, so it
+  // runs only when the exact search does not fill the first page. Its cursor remembers the mode.
+  if (query.q && !query.after && !query.fuzzy &&
+      page.items.size() < static_cast<std::size_t>(query.limit)) {
+    query.fuzzy = true;
+    page = co_await listings_.Browse(query);
+  }
   ListingPageResult result{.items = std::move(page.items)};
   if (page.next) result.next_cursor = cursors_.Seal(domain::CursorText(*page.next));
   co_return result;

@@ -187,8 +187,10 @@ struct BrowseSql {
 const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
   // Key: sort, one bit per optional predicate, and the number of words matched loosely; at most
   // 4 × 2^8 × 7 distinct texts.
-  std::size_t fuzzy_words = q.q ? domain::FuzzyWords(*q.q).size() : 0;
-  unsigned key = static_cast<unsigned>(q.sort) | static_cast<unsigned>(fuzzy_words) << 12;
+  bool fuzzy = q.q && q.fuzzy;
+  std::size_t fuzzy_words = fuzzy ? domain::FuzzyWords(*q.q).size() : 0;
+  unsigned key = static_cast<unsigned>(q.sort) | static_cast<unsigned>(fuzzy) << 12 |
+                 static_cast<unsigned>(fuzzy_words) << 13;
   unsigned bit = 4;
   for (bool present :
        {q.q.has_value(), q.seller.has_value(), q.category.has_value(), q.condition.has_value(),
@@ -214,8 +216,9 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
       loose += (i == 0 ? "" : " AND ") + next() + " <% l.title";
     where += " AND (l.search @@ websearch_to_tsquery('english', " + p + ")" +
              (loose.empty() ? "" : " OR (" + loose + ")") + ")";
-    rank = "(ts_rank(l.search, websearch_to_tsquery('english', " + p + ")) + word_similarity(" + p +
-           ", l.title))::real";
+    // Loose matches have no full-text rank: similarity orders them.
+    rank = "(ts_rank(l.search, websearch_to_tsquery('english', " + p + "))" +
+           (fuzzy ? " + word_similarity(" + p + ", l.title)" : "") + ")::real";
   }
   if (q.seller) where += " AND u.username = " + next();
   if (q.category) where += " AND l.category = " + next();
@@ -272,7 +275,9 @@ std::vector<Param> BrowseParams(const domain::BrowseQuery& q) {
   std::vector<Param> params;
   if (q.q) {
     params.push_back(ToParam(*q.q));
-    for (const auto& word : domain::FuzzyWords(*q.q)) params.push_back(ToParam(word));
+    if (q.fuzzy) {
+      for (const auto& word : domain::FuzzyWords(*q.q)) params.push_back(ToParam(word));
+    }
   }
   if (q.seller) params.push_back(ToParam(*q.seller));
   if (q.category) params.push_back(ToParam(*q.category));
@@ -359,7 +364,7 @@ Task<domain::ListingPage> PgListingsRepository::Browse(const domain::BrowseQuery
   page.items.reserve(count);
   for (int row = 0; row < count; ++row) page.items.push_back(SummaryFromRow(rows, row));
   if (rows.size() > query.limit && !page.items.empty())
-    page.next = domain::CursorAfter(page.items.back(), query.sort);
+    page.next = domain::CursorAfter(page.items.back(), query);
   co_return page;
 }
 
