@@ -192,6 +192,20 @@ TEST_F(ListingsTest, InactiveAndDeletedListingsAreNotBrowsable) {
   EXPECT_FALSE(RunTask(io_, service_.Get(gone.id, seller)).ok());
 }
 
+TEST_F(ListingsTest, OthersGetForbiddenOnActiveAndNotFoundOnInactiveListings) {
+  auto seller = NewSeller();
+  auto other = NewSeller();
+  auto listing = Create(seller, "Guarded");
+  auto edit = RunTask(io_, service_.Update(other, listing.id, {.title = "Mine now"}, {}));
+  ASSERT_FALSE(edit.ok());
+  EXPECT_EQ(edit.error().code, ErrorCode::kForbidden);
+  ASSERT_TRUE(RunTask(io_, service_.SetActive(seller, listing.id, false)).ok());
+  auto hidden = RunTask(io_, service_.SetActive(other, listing.id, true));
+  ASSERT_FALSE(hidden.ok());
+  EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(RunTask(io_, service_.Get(listing.id, seller))->title, "Guarded");
+}
+
 TEST_F(ListingsTest, SortsOrderTheResults) {
   auto seller = NewSeller();
   for (std::int64_t price : {700, 100, 500, 100, 900}) Create(seller, "Item", price);

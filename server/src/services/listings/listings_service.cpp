@@ -29,8 +29,11 @@ ListingsService::ListingsService(ListingsRepository& listings, UsersRepository& 
 Task<Result<domain::Listing>> ListingsService::Owned(const Principal& seller, ListingId id) {
   auto listing = co_await listings_.Find(id);
   if (!listing) co_return NotFound();
-  if (listing->seller.id != seller.user.id)
+  if (listing->seller.id != seller.user.id) {
+    // An inactive listing is invisible to others: saying 403 would tell them it exists.
+    if (listing->status != domain::ListingStatus::kActive) co_return NotFound();
     co_return MakeError(ErrorCode::kForbidden, "Only the seller can change this listing.");
+  }
   co_return std::move(*listing);
 }
 
