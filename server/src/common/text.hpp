@@ -19,4 +19,13 @@ inline bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix)
   return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
 }
 
+// Without leading and trailing ASCII whitespace.
+inline std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
 }  // namespace market

@@ -3,18 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
 #include "domain/users/user.hpp"
 
 namespace market::domain {
 namespace {
-
-std::string Trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return std::string(text);
-}
 
 // Control characters other than newlines and tabs have no place in listing text.
 bool HasStrayControls(std::string_view text) {
@@ -153,8 +146,8 @@ bool IsCategory(std::string_view slug) {
 
 std::vector<FieldError> ValidateDraft(ListingDraft& draft, std::string_view currency) {
   std::vector<FieldError> errors;
-  draft.title = Trimmed(draft.title);
-  draft.description = Trimmed(draft.description);
+  draft.title = std::string(Trim(draft.title));
+  draft.description = std::string(Trim(draft.description));
   Check(errors, "title", CheckTitle(draft.title));
   Check(errors, "description", CheckDescription(draft.description));
   Check(errors, "price_cents", CheckPrice(draft.price_cents));
@@ -168,11 +161,11 @@ std::vector<FieldError> ValidateDraft(ListingDraft& draft, std::string_view curr
 std::vector<FieldError> ValidatePatch(ListingPatch& patch, std::string_view currency) {
   std::vector<FieldError> errors;
   if (patch.title) {
-    patch.title = Trimmed(*patch.title);
+    patch.title = std::string(Trim(*patch.title));
     Check(errors, "title", CheckTitle(*patch.title));
   }
   if (patch.description) {
-    patch.description = Trimmed(*patch.description);
+    patch.description = std::string(Trim(*patch.description));
     Check(errors, "description", CheckDescription(*patch.description));
   }
   if (patch.price_cents) Check(errors, "price_cents", CheckPrice(*patch.price_cents));
