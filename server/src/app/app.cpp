@@ -10,6 +10,7 @@
 #include "app/openapi_spec.hpp"
 #include "common/unavailable.hpp"
 #include "handlers/accounts.hpp"
+#include "handlers/cart.hpp"
 #include "handlers/listings.hpp"
 #include "handlers/media.hpp"
 
@@ -83,7 +84,9 @@ Shard::Shard(const Config& config, Shared& shared)
       listings_repository_(pool_),
       listings_(listings_repository_, users_repository_, shared.images, shared.media,
                 shared.media_pool, shared.cursors,
-                services::ListingsOptions{.currency = config.currency}) {
+                services::ListingsOptions{.currency = config.currency}),
+      carts_repository_(pool_),
+      cart_(carts_repository_, listings_repository_) {
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
   probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
@@ -94,6 +97,7 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddAccountRoutes(router_, auth_, users_);
   handlers::AddListingRoutes(router_, auth_, listings_);
   handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
+  handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {

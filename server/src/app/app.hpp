@@ -19,7 +19,9 @@
 #include "http/server.hpp"
 #include "services/accounts/auth_service.hpp"
 #include "services/accounts/users_service.hpp"
+#include "services/cart/cart_service.hpp"
 #include "services/listings/listings_service.hpp"
+#include "storage/pg/carts_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/sessions_repository.hpp"
@@ -71,6 +73,8 @@ class Shard {
   services::UsersService users_;
   pg::PgListingsRepository listings_repository_;
   services::ListingsService listings_;
+  pg::PgCartsRepository carts_repository_;
+  services::CartService cart_;
   handlers::SystemProbes probes_;
   http::Router router_;
 };
