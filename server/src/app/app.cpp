@@ -13,6 +13,7 @@
 #include "handlers/cart.hpp"
 #include "handlers/listings.hpp"
 #include "handlers/media.hpp"
+#include "handlers/orders.hpp"
 
 namespace market::app {
 namespace {
@@ -86,7 +87,11 @@ Shard::Shard(const Config& config, Shared& shared)
                 shared.media_pool, shared.cursors,
                 services::ListingsOptions{.currency = config.currency}),
       carts_repository_(pool_),
-      cart_(carts_repository_, listings_repository_) {
+      cart_(carts_repository_, listings_repository_),
+      orders_repository_(pool_),
+      checkout_(pool_, orders_repository_, shared.clock,
+                services::CheckoutOptions{.payment_ttl = config.order_payment_ttl,
+                                          .max_pending_orders = config.max_pending_orders}) {
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
   probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
@@ -98,6 +103,7 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddListingRoutes(router_, auth_, listings_);
   handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
+  handlers::AddOrderRoutes(router_, auth_, checkout_);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {

@@ -21,8 +21,10 @@
 #include "services/accounts/users_service.hpp"
 #include "services/cart/cart_service.hpp"
 #include "services/listings/listings_service.hpp"
+#include "services/orders/checkout_service.hpp"
 #include "storage/pg/carts_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
+#include "storage/pg/orders_repository.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/sessions_repository.hpp"
 #include "storage/pg/users_repository.hpp"
@@ -75,6 +77,8 @@ class Shard {
   services::ListingsService listings_;
   pg::PgCartsRepository carts_repository_;
   services::CartService cart_;
+  pg::PgOrdersRepository orders_repository_;
+  services::CheckoutService checkout_;
   handlers::SystemProbes probes_;
   http::Router router_;
 };

@@ -219,6 +219,9 @@ Result<Config> LoadConfig(const Getenv& getenv) {
 
   read("PLATFORM_CURRENCY", ParseCurrency, "must be an ISO 4217 code of 3 capital letters",
        config.currency);
+  read("ORDER_PAYMENT_TTL", DurationUpTo(std::chrono::hours(24)),
+       "must be a duration up to 24h, e.g. 15m", config.order_payment_ttl);
+  read("MAX_PENDING_ORDERS", InRange<int>(1, 100), "must be 1 to 100", config.max_pending_orders);
   read("MEDIA_THREADS", InRange<unsigned>(1, 16), "must be 1 to 16", config.media_threads);
 
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());

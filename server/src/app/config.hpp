@@ -43,6 +43,10 @@ struct Config {
 
   // The one currency listings are priced in (ISO 4217).
   std::string currency = "USD";
+  // Unpaid orders hold their stock this long, then expire.
+  std::chrono::seconds order_payment_ttl{15 * 60};
+  // Unpaid orders a buyer may have at once, so that nobody can lock up stock.
+  int max_pending_orders = 5;
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
   unsigned media_threads = 1;
 

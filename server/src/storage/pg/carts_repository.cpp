@@ -5,12 +5,14 @@
 namespace market::pg {
 namespace {
 
-// Reserved stock will come from pending orders; until they exist nothing is reserved (the same
-// rule as listings_repository.cpp).
+// available = quantity minus the lines of unexpired pending orders (as in listings_repository).
 constexpr Statement kLoad{
     "carts.load",
     "SELECT c.listing_id, c.quantity, c.price_when_added_cents, c.added_at, l.title, "
-    "l.price_cents, l.currency, l.quantity - 0 AS available, l.status = 'active' AS for_sale, "
+    "l.price_cents, l.currency, l.quantity - (SELECT coalesce(sum(oi.quantity), 0) FROM "
+    "order_items oi JOIN orders o ON o.id = oi.order_id WHERE oi.listing_id = l.id AND "
+    "o.status = 'pending_payment' AND o.expires_at > now()) AS available, "
+    "l.status = 'active' AS for_sale, "
     "u.username::text AS seller_username, u.display_name AS seller_display_name, "
     "i.id AS image_id, i.position AS image_position, i.format AS image_format, "
     "i.width AS image_width, i.height AS image_height, i.original_key AS image_original_key, "

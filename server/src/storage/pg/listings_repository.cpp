@@ -11,9 +11,11 @@ namespace {
 
 namespace json = boost::json;
 
-// Reserved stock comes from pending orders, which do not exist yet: until they do, nothing is
-// reserved. Kept as one named expression so the orders stage changes one place.
-#define RESERVED_EXPR "0"
+// Stock held by the lines of unexpired pending orders (the reservations) of listing `l`.
+#define RESERVED_EXPR                                                                      \
+  "(SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = "     \
+  "oi.order_id WHERE oi.listing_id = l.id AND o.status = 'pending_payment' AND o.expires_at " \
+  "> now())"
 
 #define LISTING_COLUMNS                                                                         \
   "l.id, l.seller_id, u.username::text AS seller_username, u.display_name AS "                  \

@@ -1,0 +1,228 @@
+// Checkout against the real PostgreSQL: stock is never oversold under any concurrency, a retried
+// request never acts twice, overlapping carts never deadlock.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <set>
+
+#include "db/db_support.hpp"
+#include "services/cart/cart_service.hpp"
+#include "services/orders/checkout_service.hpp"
+#include "storage/pg/carts_repository.hpp"
+#include "storage/pg/listings_repository.hpp"
+#include "storage/pg/migrations.hpp"
+#include "storage/pg/orders_repository.hpp"
+#include "storage/pg/params.hpp"
+#include "storage/pg/pool.hpp"
+#include "storage/pg/users_repository.hpp"
+
+namespace market {
+namespace {
+
+using services::PlacedOrder;
+
+domain::ShippingAddress Address() {
+  return domain::ShippingAddress{
+      .recipient_name = "Ada Buyer", .line1 = "1 Main St", .city = "Springfield", .country = "us"};
+}
+
+class CheckoutTest : public ::testing::Test {
+ protected:
+  CheckoutTest()
+      : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
+        users_(pool_),
+        listings_(pool_),
+        carts_(pool_),
+        orders_(pool_),
+        cart_(carts_, listings_),
+        checkout_(pool_, orders_, clock_, services::CheckoutOptions{}) {
+    RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
+  }
+
+  services::Principal NewUser() {
+    std::string name = "co" + RandomSuffix();
+    auto tx = RunTask(io_, pool_.Begin());
+    auto user = RunTask(io_, users_.Insert(*tx, services::NewUser{.username = name,
+                                                                  .email = name + "@example.com",
+                                                                  .display_name = name,
+                                                                  .password_hash = "unused"}));
+    RunTask(io_, tx->Commit());
+    return services::Principal{.user = user.value()};
+  }
+
+  ListingId NewListing(const services::Principal& seller, std::int64_t quantity,
+                       std::int64_t price = 1500) {
+    domain::ListingDraft draft{.title = "Flash sale item",
+                               .price_cents = price,
+                               .currency = "USD",
+                               .quantity = quantity,
+                               .category = "other",
+                               .condition = "new"};
+    return RunTask(io_, listings_.Insert(seller.user.id, draft)).id;
+  }
+
+  std::int64_t Scalar(std::string_view sql, std::int64_t id) {
+    auto result = RunTask(io_, pool_.Execute(pg::Statement{"test.scalar", sql}, pg::Params(id)));
+    return result.Int(0, "n");
+  }
+
+  // Runs every checkout at once and waits for all of them.
+  std::vector<Result<PlacedOrder>> Race(const std::vector<services::Principal>& buyers,
+                                        const std::vector<std::string>& keys) {
+    std::vector<std::optional<Result<PlacedOrder>>> out(buyers.size());
+    for (std::size_t i = 0; i < buyers.size(); ++i) {
+      auto place = [](services::CheckoutService& checkout, services::Principal buyer,
+                      std::string key, std::optional<Result<PlacedOrder>>& result) -> Task<void> {
+        domain::ShippingAddress address = Address();
+        result.emplace(
+            co_await checkout.PlaceOrder(buyer, std::move(key), "same body", std::move(address)));
+      };
+      boost::asio::co_spawn(io_, place(checkout_, buyers[i], keys[i], out[i]),
+                            boost::asio::detached);
+    }
+    io_.restart();
+    io_.run();
+    std::vector<Result<PlacedOrder>> results;
+    for (auto& result : out) {
+      EXPECT_TRUE(result.has_value());
+      results.push_back(std::move(*result));
+    }
+    return results;
+  }
+
+  boost::asio::io_context io_;
+  pg::Pool pool_;
+  pg::PgUsersRepository users_;
+  pg::PgListingsRepository listings_;
+  pg::PgCartsRepository carts_;
+  pg::PgOrdersRepository orders_;
+  SystemClock clock_;
+  services::CartService cart_;
+  services::CheckoutService checkout_;
+};
+
+TEST_F(CheckoutTest, AFlashSaleNeverSellsMoreThanTheStock) {
+  auto seller = NewUser();
+  auto listing = NewListing(seller, 20);
+  std::vector<services::Principal> buyers;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) {
+    buyers.push_back(NewUser());
+    keys.push_back("flash-" + std::to_string(i));
+    ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyers.back(), listing, 1)).ok());
+  }
+  auto results = Race(buyers, keys);
+  int orders = 0;
+  for (auto& result : results) {
+    if (result.ok()) {
+      ++orders;
+      EXPECT_EQ(result->order.total_cents, 1500);
+    } else {
+      EXPECT_EQ(result.error().code, ErrorCode::kConflict) << result.error().message;
+    }
+  }
+  EXPECT_EQ(orders, 20);
+  EXPECT_EQ(Scalar("SELECT coalesce(sum(quantity), 0) AS n FROM order_items WHERE listing_id = $1",
+                   listing.value),
+            20);
+  auto stored = RunTask(io_, listings_.Find(listing));
+  EXPECT_EQ(stored->available(), 0);
+  EXPECT_EQ(stored->quantity, 20) << "stock on hand only drops when paid";
+}
+
+TEST_F(CheckoutTest, OverlappingCartsInOppositeOrderNeitherDeadlockNorOversell) {
+  auto seller = NewUser();
+  auto a = NewListing(seller, 30);
+  auto b = NewListing(seller, 30);
+  std::vector<services::Principal> buyers;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) {
+    buyers.push_back(NewUser());
+    keys.push_back("overlap-" + std::to_string(i));
+    // Half put A first, half B first: the cart order must not decide the lock order.
+    auto first = i % 2 == 0 ? a : b;
+    auto second = i % 2 == 0 ? b : a;
+    ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyers.back(), first, 1)).ok());
+    ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyers.back(), second, 1)).ok());
+  }
+  auto results = Race(buyers, keys);
+  int orders = 0;
+  for (auto& result : results) orders += result.ok() ? 1 : 0;
+  EXPECT_EQ(orders, 30);
+  for (auto listing : {a, b}) {
+    EXPECT_EQ(
+        Scalar("SELECT coalesce(sum(quantity), 0) AS n FROM order_items WHERE listing_id = $1",
+               listing.value),
+        30);
+  }
+}
+
+TEST_F(CheckoutTest, TheSameIdempotencyKeyTenTimesAtOnceMakesOneOrder) {
+  auto seller = NewUser();
+  auto listing = NewListing(seller, 5);
+  auto buyer = NewUser();
+  ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyer, listing, 2)).ok());
+  std::vector<services::Principal> buyers(10, buyer);
+  std::vector<std::string> keys(10, "retry-" + RandomSuffix());
+  auto results = Race(buyers, keys);
+  std::set<std::int64_t> ids;
+  int replays = 0;
+  for (auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    ids.insert(result->order.id.value);
+    replays += result->replayed ? 1 : 0;
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(replays, 9);
+  EXPECT_EQ(Scalar("SELECT count(*) AS n FROM orders WHERE buyer_id = $1", buyer.user.id.value), 1);
+  EXPECT_TRUE(RunTask(io_, cart_.Get(buyer)).lines.empty()) << "the cart empties with the order";
+}
+
+TEST_F(CheckoutTest, TheSameKeyWithAnotherBodyIsRefused) {
+  auto seller = NewUser();
+  auto buyer = NewUser();
+  ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyer, NewListing(seller, 5), 1)).ok());
+  auto first = RunTask(io_, checkout_.PlaceOrder(buyer, "k1", "body one", Address()));
+  ASSERT_TRUE(first.ok());
+  auto second = RunTask(io_, checkout_.PlaceOrder(buyer, "k1", "body two", Address()));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kValidationFailed);
+}
+
+TEST_F(CheckoutTest, TheOrderKeepsWhatWasBoughtWhenTheListingChanges) {
+  auto seller = NewUser();
+  auto buyer = NewUser();
+  auto listing = NewListing(seller, 5, 2500);
+  ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyer, listing, 2)).ok());
+  auto placed = RunTask(io_, checkout_.PlaceOrder(buyer, "snap", "body", Address()));
+  ASSERT_TRUE(placed.ok());
+  domain::ListingPatch patch{.title = "Renamed", .price_cents = 9999};
+  ASSERT_TRUE(RunTask(io_, listings_.Update(listing, patch, std::nullopt)).ok());
+  auto order = RunTask(io_, checkout_.Get(buyer, placed->order.id));
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->items.at(0).title, "Flash sale item");
+  EXPECT_EQ(order->items.at(0).unit_price_cents, 2500);
+  EXPECT_EQ(order->total_cents, 5000);
+  EXPECT_EQ(order->shipping_address.country, "US");
+  auto stranger = NewUser();
+  EXPECT_FALSE(RunTask(io_, checkout_.Get(stranger, placed->order.id)).ok());
+  auto seen_by_seller = RunTask(io_, checkout_.Get(seller, placed->order.id));
+  ASSERT_TRUE(seen_by_seller.ok());
+  EXPECT_EQ(seen_by_seller->items.size(), 1u);
+}
+
+TEST_F(CheckoutTest, ReservedStockCannotBeEditedAway) {
+  auto seller = NewUser();
+  auto buyer = NewUser();
+  auto listing = NewListing(seller, 5);
+  ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyer, listing, 3)).ok());
+  ASSERT_TRUE(RunTask(io_, checkout_.PlaceOrder(buyer, "res", "body", Address())).ok());
+  auto stored = RunTask(io_, listings_.Find(listing));
+  EXPECT_EQ(stored->reserved, 3);
+  EXPECT_EQ(stored->available(), 2);
+}
+
+}  // namespace
+}  // namespace market
