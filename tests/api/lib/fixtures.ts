@@ -246,3 +246,63 @@ export function multipartBody(
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return { body: Buffer.concat([head, content, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
 }
+
+// ---- Cart ----
+
+export type CartLineProblem = "not_for_sale" | "price_changed" | "exceeds_available";
+
+export interface CartLine {
+  listing_id: number;
+  title: string;
+  seller: { username: string; display_name: string };
+  main_image: ListingImage | null;
+  unit_price_cents: number;
+  price_when_added_cents: number;
+  currency: string;
+  quantity: number;
+  available: number;
+  line_total_cents: number;
+  purchasable: boolean;
+  problems: CartLineProblem[];
+  added_at: string;
+}
+
+export interface Cart {
+  lines: CartLine[];
+  line_count: number;
+  total_cents: number;
+  currency: string;
+  purchasable: boolean;
+}
+
+export const kCartMaxLines = 50;
+
+export function cartItemPath(listingId: number | string): string {
+  return `/api/v1/cart/items/${listingId}`;
+}
+
+// Sets a line; the answer as it came (a cart, or an error).
+export function putCartItem(token: string, listingId: number | string, quantity: unknown): Promise<ApiResponse<Cart>> {
+  return api<Cart>("PUT", cartItemPath(listingId), { token, json: { quantity } });
+}
+
+export async function getCart(token: string): Promise<Cart> {
+  const res = await api<Cart>("GET", "/api/v1/cart", { token });
+  expect(res.status, res.text).toBe(200);
+  return res.body;
+}
+
+// Creates `count` listings of one seller, `batch` at a time in parallel, in creation order.
+export async function createListings(
+  token: string,
+  count: number,
+  overrides: Partial<ListingInput> = {},
+  batch = 10,
+): Promise<Listing[]> {
+  const out: Listing[] = [];
+  for (let start = 0; start < count; start += batch) {
+    const size = Math.min(batch, count - start);
+    out.push(...(await Promise.all(Array.from({ length: size }, () => createListing(token, overrides)))));
+  }
+  return out;
+}
