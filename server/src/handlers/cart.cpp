@@ -84,8 +84,7 @@ Task<Response> RemoveItem(AuthService& auth, CartService& cart, std::string_view
   auto buyer = co_await auth.Authenticate(request.Header("authorization"));
   if (!buyer.ok()) co_return AuthErrorResponse(buyer.error());
   auto id = PathListingId(request);
-  // An id that names nothing cannot be in the cart: removing it changes nothing.
-  if (!id) co_return CartResponse(co_await cart.Get(*buyer), currency);
+  if (!id) co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such listing."));
   co_return CartResponse(co_await cart.RemoveItem(*buyer, *id), currency);
 }
 

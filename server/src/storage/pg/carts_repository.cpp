@@ -20,7 +20,8 @@ constexpr Statement kLoad{
     "FROM cart_items c JOIN listings l ON l.id = c.listing_id "
     "JOIN users u ON u.id = l.seller_id "
     "LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main "
-    "WHERE c.user_id = $1 ORDER BY c.added_at, c.listing_id"};
+    // Milliseconds, as added_at is shown: lines added within one are ordered by listing id.
+    "WHERE c.user_id = $1 ORDER BY date_trunc('milliseconds', c.added_at), c.listing_id"};
 
 // Taken on the buyer's own row: concurrent changes to one cart queue up, so the line count that
 // is checked is the one that is written.
