@@ -12,8 +12,8 @@ namespace {
 namespace json = boost::json;
 
 // Stock held by the lines of unexpired pending orders (the reservations) of listing `l`.
-#define RESERVED_EXPR                                                                      \
-  "(SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = "     \
+#define RESERVED_EXPR                                                                         \
+  "(SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = "        \
   "oi.order_id WHERE oi.listing_id = l.id AND o.status = 'pending_payment' AND o.expires_at " \
   "> now())"
 
