@@ -306,3 +306,64 @@ export async function createListings(
   }
   return out;
 }
+
+// ---- Orders ----
+
+export interface ShippingAddress {
+  recipient_name: string;
+  line1: string;
+  line2: string;
+  city: string;
+  region: string;
+  postal_code: string;
+  country: string;
+  phone: string;
+}
+
+export interface OrderItem {
+  id: number;
+  listing_id: number;
+  title: string;
+  seller: { username: string; display_name: string };
+  unit_price_cents: number;
+  currency: string;
+  quantity: number;
+  line_total_cents: number;
+  image_url: string | null;
+  status: string;
+}
+
+export type OrderStatus = "pending_payment" | "paid" | "cancelled" | "expired" | "completed";
+
+export interface Order {
+  id: number;
+  status: OrderStatus;
+  currency: string;
+  total_cents: number;
+  shipping_address: ShippingAddress;
+  items: OrderItem[];
+  expires_at: string;
+  created_at: string;
+}
+
+export function newAddress(overrides: Partial<ShippingAddress> = {}): Partial<ShippingAddress> {
+  return { recipient_name: "Ada Lovelace", line1: "12 St James's Square", city: "London", country: "GB", ...overrides };
+}
+
+export function idempotencyKey(): string {
+  return `key-${suffix(12)}`;
+}
+
+// Places an order; the answer as it came (an order, or an error). `key: null` sends no key.
+export function placeOrder(
+  token: string,
+  options: { key?: string | null; address?: unknown; json?: unknown } = {},
+): Promise<ApiResponse<Order>> {
+  const key = options.key === undefined ? idempotencyKey() : options.key;
+  const json = options.json ?? { shipping_address: options.address ?? newAddress() };
+  return api<Order>("POST", "/api/v1/orders", { token, json, headers: key === null ? {} : { "idempotency-key": key } });
+}
+
+export function getOrder(token: string | undefined, id: number | string): Promise<ApiResponse<Order>> {
+  return api<Order>("GET", `/api/v1/orders/${id}`, token === undefined ? {} : { token });
+}
