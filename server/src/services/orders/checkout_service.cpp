@@ -32,8 +32,9 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
   co_await orders_.LockBuyer(*tx, buyer.user.id);
   ClaimOutcome claim = co_await orders_.ClaimKey(*tx, buyer.user.id, key, request_hash);
   if (claim.claim == KeyClaim::kMismatch)
-    co_return MakeError(ErrorCode::kValidationFailed,
-                        "This Idempotency-Key was already used for a different request.");
+    co_return Error{.code = ErrorCode::kValidationFailed,
+                    .message = "This Idempotency-Key was already used for a different request.",
+                    .fields = {{"Idempotency-Key", "was used for a different request"}}};
   if (claim.claim == KeyClaim::kReplay) {
     tx.reset();
     std::optional<domain::Order> order;
@@ -67,6 +68,9 @@ Task<Result<domain::Order>> CheckoutService::Get(const Principal& viewer, domain
     return item.seller_id != viewer.user.id;
   });
   if (order->items.empty()) co_return NoSuchOrder();
+  // A seller is told what their own lines come to, not what the buyer spent elsewhere.
+  order->total_cents = 0;
+  for (const auto& item : order->items) order->total_cents += item.unit_price_cents * item.quantity;
   co_return std::move(*order);
 }
 
