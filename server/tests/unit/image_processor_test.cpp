@@ -1,7 +1,10 @@
 #include "clients/media/vips_image_processor.hpp"
 
 #include <gtest/gtest.h>
+
 #include <vips/vips.h>
+#include <chrono>
+#include <thread>
 
 #include <algorithm>
 #include <array>
@@ -382,6 +385,13 @@ TEST(VipsImageProcessor, ReleasesEveryImageAndPixelBufferItMade) {
   std::size_t memory = vips_tracked_get_mem();
   int allocations = vips_tracked_get_allocs();
   for (int i = 0; i < 3; ++i) run_all();
+  // libvips' worker threads hand their pixel buffers back asynchronously after a call returns:
+  // wait (with a deadline) for the counts to settle before comparing them exactly.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while ((vips_tracked_get_mem() != memory || vips_tracked_get_allocs() != allocations) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   EXPECT_EQ(LiveVipsObjects(), objects);
   EXPECT_EQ(vips_tracked_get_mem(), memory);
   EXPECT_EQ(vips_tracked_get_allocs(), allocations);
