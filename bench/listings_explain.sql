@@ -5,12 +5,12 @@
 -- The statement texts are those that BrowseStatement() and kFind in
 -- server/src/storage/pg/listings_repository.cpp build for these requests (kept in step by hand:
 -- when that SQL changes, change it here too). They are prepared without parameter types and
--- executed, as the server does, under the server's plan_cache_mode=force_generic_plan (set on
--- every pool connection), so that PostgreSQL plans them the same way; each is executed five
--- times first to warm the caches.
+-- executed, as the server does (the page size, one more than the page, is part of the text), so
+-- that PostgreSQL plans them the same way; each is executed five times first, so that the plan
+-- shown is the one a warmed-up connection uses. The server wraps each in an outer query that
+-- sums the reserved stock of the page's rows only; that part costs microseconds and is left out.
 \set ON_ERROR_STOP on
 \pset pager off
-SET plan_cache_mode = force_generic_plan;
 
 -- Limits are page size + 1: the server fetches one row more to know whether a next page exists.
 
@@ -24,7 +24,7 @@ SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.
 FROM listings l JOIN users u ON u.id = l.seller_id
 LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
 WHERE l.status = 'active' AND u.deleted_at IS NULL
-ORDER BY l.id DESC LIMIT $1;
+ORDER BY l.id DESC LIMIT 25;
 
 PREPARE browse_filtered AS
 SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.category,
@@ -37,7 +37,7 @@ FROM listings l JOIN users u ON u.id = l.seller_id
 LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
 WHERE l.status = 'active' AND u.deleted_at IS NULL AND l.category = $1
   AND l.price_cents >= $2 AND l.price_cents <= $3
-ORDER BY l.id DESC LIMIT $4;
+ORDER BY l.id DESC LIMIT 25;
 
 PREPARE browse_search AS
 SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.category,
@@ -51,7 +51,7 @@ FROM listings l JOIN users u ON u.id = l.seller_id
 LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
 WHERE l.status = 'active' AND u.deleted_at IS NULL
   AND (l.search @@ websearch_to_tsquery('english', $1))
-ORDER BY rank DESC, l.id DESC LIMIT $2;
+ORDER BY rank DESC, l.id DESC LIMIT 25;
 
 -- The typo-tolerant fallback, run only when the exact search does not fill the first page:
 -- every word of the query (here two) must be close to a word of the title.
@@ -68,7 +68,7 @@ FROM listings l JOIN users u ON u.id = l.seller_id
 LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
 WHERE l.status = 'active' AND u.deleted_at IS NULL
   AND (l.search @@ websearch_to_tsquery('english', $1) OR ($2 <% l.title AND $3 <% l.title))
-ORDER BY rank DESC, l.id DESC LIMIT $4;
+ORDER BY rank DESC, l.id DESC LIMIT 25;
 
 PREPARE browse_deep AS
 SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.category,
@@ -80,7 +80,7 @@ SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - 0 AS available, l.
 FROM listings l JOIN users u ON u.id = l.seller_id
 LEFT JOIN listing_images i ON i.listing_id = l.id AND i.is_main
 WHERE l.status = 'active' AND u.deleted_at IS NULL AND l.id < $1
-ORDER BY l.id DESC LIMIT $2;
+ORDER BY l.id DESC LIMIT 25;
 
 PREPARE listing_find AS
 SELECT l.id, l.seller_id, u.username::text AS seller_username,
@@ -97,32 +97,32 @@ WHERE l.id = $1 AND l.status <> 'deleted';
 
 -- Warm-up: five executions each (output discarded).
 \o /dev/null
-EXECUTE browse_first(25); EXECUTE browse_first(25); EXECUTE browse_first(25);
-EXECUTE browse_first(25); EXECUTE browse_first(25);
-EXECUTE browse_filtered('books', 1000, 5000, 25); EXECUTE browse_filtered('books', 1000, 5000, 25);
-EXECUTE browse_filtered('books', 1000, 5000, 25); EXECUTE browse_filtered('books', 1000, 5000, 25);
-EXECUTE browse_filtered('books', 1000, 5000, 25);
-EXECUTE browse_search('vintage lamp', 25); EXECUTE browse_search('vintage lamp', 25);
-EXECUTE browse_search('vintage lamp', 25); EXECUTE browse_search('vintage lamp', 25);
-EXECUTE browse_search('vintage lamp', 25);
-EXECUTE browse_search_typo('vintaeg lmap', 'vintaeg', 'lmap', 25);
-EXECUTE browse_deep(:cursor_id, 25); EXECUTE browse_deep(:cursor_id, 25);
-EXECUTE browse_deep(:cursor_id, 25); EXECUTE browse_deep(:cursor_id, 25);
-EXECUTE browse_deep(:cursor_id, 25);
+EXECUTE browse_first; EXECUTE browse_first; EXECUTE browse_first;
+EXECUTE browse_first; EXECUTE browse_first;
+EXECUTE browse_filtered('books', 1000, 5000); EXECUTE browse_filtered('books', 1000, 5000);
+EXECUTE browse_filtered('books', 1000, 5000); EXECUTE browse_filtered('books', 1000, 5000);
+EXECUTE browse_filtered('books', 1000, 5000);
+EXECUTE browse_search('vintage lamp'); EXECUTE browse_search('vintage lamp');
+EXECUTE browse_search('vintage lamp'); EXECUTE browse_search('vintage lamp');
+EXECUTE browse_search('vintage lamp');
+EXECUTE browse_search_typo('vintaeg lmap', 'vintaeg', 'lmap');
+EXECUTE browse_deep(:cursor_id); EXECUTE browse_deep(:cursor_id);
+EXECUTE browse_deep(:cursor_id); EXECUTE browse_deep(:cursor_id);
+EXECUTE browse_deep(:cursor_id);
 EXECUTE listing_find(:listing_id); EXECUTE listing_find(:listing_id);
 EXECUTE listing_find(:listing_id); EXECUTE listing_find(:listing_id);
 EXECUTE listing_find(:listing_id);
 \o
 
 \echo '=== GET /api/v1/listings (first page, newest)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_first(25);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_first;
 \echo '=== GET /api/v1/listings?category=books&min_price=1000&max_price=5000'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_filtered('books', 1000, 5000, 25);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_filtered('books', 1000, 5000);
 \echo '=== GET /api/v1/listings?q=vintage+lamp (relevance)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_search('vintage lamp', 25);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_search('vintage lamp');
 \echo '=== GET /api/v1/listings?q=vintaeg+lmap (typo: exact finds nothing, then this)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_search_typo('vintaeg lmap', 'vintaeg', 'lmap', 25);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_search_typo('vintaeg lmap', 'vintaeg', 'lmap');
 \echo '=== GET /api/v1/listings?cursor=… (deep page, newest, id <' :cursor_id ')'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_deep(:cursor_id, 25);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE browse_deep(:cursor_id);
 \echo '=== GET /api/v1/listings/' :listing_id
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE listing_find(:listing_id);

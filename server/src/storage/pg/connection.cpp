@@ -84,12 +84,7 @@ Settings ConnectionSettings(const PoolOptions& options) {
 
   // Sent in the startup packet, so a new connection costs no extra round trip. Appended last so
   // that the formats QueryResult parses cannot be overridden by the connection string.
-  // Generic plans: every statement is written for one combination of predicates (see the
-  // browse statements), so re-planning each execution for its values only costs CPU. Measured:
-  // the first listings page went from ~4,900 to ~8,300 req/s. Put first so that a connection
-  // string may still override it.
-  server_options = "-c plan_cache_mode=force_generic_plan" +
-                   (server_options.empty() ? std::string() : " " + server_options) + " ";
+  if (!server_options.empty()) server_options += ' ';
   server_options += "-c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex -c statement_timeout=" +
                     std::to_string(options.statement_timeout.count());
   settings.emplace_back("options", std::move(server_options));

@@ -187,12 +187,15 @@ struct BrowseSql {
 };
 
 const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
-  // Key: sort, one bit per optional predicate, and the number of words matched loosely; at most
-  // 4 × 2^8 × 7 distinct texts.
+  // Key: sort, one bit per optional predicate, the number of words matched loosely, and the
+  // page size.
   bool fuzzy = q.q && q.fuzzy;
   std::size_t fuzzy_words = fuzzy ? domain::FuzzyWords(*q.q).size() : 0;
+  // The page size is part of the text, not a parameter: with LIMIT $n a generic plan assumes a
+  // tenth of the table and sorts it in parallel (measured: 62 ms and 15 req/s for the first
+  // page instead of a 0.2 ms index scan).
   unsigned key = static_cast<unsigned>(q.sort) | static_cast<unsigned>(fuzzy) << 12 |
-                 static_cast<unsigned>(fuzzy_words) << 13;
+                 static_cast<unsigned>(fuzzy_words) << 13 | static_cast<unsigned>(q.limit) << 16;
   unsigned bit = 4;
   for (bool present :
        {q.q.has_value(), q.seller.has_value(), q.category.has_value(), q.condition.has_value(),
@@ -229,10 +232,12 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
   if (q.max_price) where += " AND l.price_cents <= " + next();
   if (q.in_stock) where += " AND l.quantity - " RESERVED_EXPR " > 0";
   std::string order;
+  std::string page_order;  // the same order over the outer query's columns
   switch (q.sort) {
     case domain::ListingSort::kNewest:
       if (q.after) where += " AND l.id < " + next();
       order = "l.id DESC";
+      page_order = "page.id DESC";
       break;
     case domain::ListingSort::kPriceAsc:
       if (q.after) {
@@ -240,6 +245,7 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
         where += " AND (l.price_cents, l.id) > (" + price + "::bigint, " + id + "::bigint)";
       }
       order = "l.price_cents, l.id";
+      page_order = "page.price_cents, page.id";
       break;
     case domain::ListingSort::kPriceDesc:
       if (q.after) {
@@ -247,6 +253,7 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
         where += " AND (l.price_cents, l.id) < (" + price + "::bigint, " + id + "::bigint)";
       }
       order = "l.price_cents DESC, l.id DESC";
+      page_order = "page.price_cents DESC, page.id DESC";
       break;
     case domain::ListingSort::kRelevance:
       if (q.after) {
@@ -254,20 +261,26 @@ const BrowseSql& BrowseStatement(const domain::BrowseQuery& q) {
         where += " AND (" + rank + ", l.id) < (" + r + "::real, " + id + "::bigint)";
       }
       order = "rank DESC, l.id DESC";
+      page_order = "page.rank DESC, page.id DESC";
       break;
   }
-  std::string limit = next();
+  // One more than the page: whether a next page exists costs no extra query.
+  std::string limit = std::to_string(q.limit + 1);
+  // The reserved stock is summed in an outer query over the page only: inside, a plan that
+  // sorts would compute it for every matching row (measured: 200 instead of 8,000 req/s).
   std::string sql =
-      "SELECT l.id, l.title, l.price_cents, l.currency, l.quantity - " RESERVED_EXPR
-      " AS available, l.category, l.condition, l.created_at, u.username::text AS "
-      "seller_username, u.display_name AS seller_display_name, i.id AS image_id, i.position AS "
-      "image_position, i.format AS image_format, i.width AS image_width, i.height AS "
-      "image_height, i.original_key AS image_original_key, i.small_key AS image_small_key, "
-      "i.large_key AS image_large_key, " +
+      "SELECT page.*, page.stock - (SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi "
+      "JOIN orders o ON o.id = oi.order_id WHERE oi.listing_id = page.id AND o.status = "
+      "'pending_payment' AND o.expires_at > now()) AS available FROM (SELECT l.id, l.title, "
+      "l.price_cents, l.currency, l.quantity AS stock, l.category, l.condition, l.created_at, "
+      "u.username::text AS seller_username, u.display_name AS seller_display_name, i.id AS "
+      "image_id, i.position AS image_position, i.format AS image_format, i.width AS "
+      "image_width, i.height AS image_height, i.original_key AS image_original_key, "
+      "i.small_key AS image_small_key, i.large_key AS image_large_key, " +
       rank +
       " AS rank FROM listings l JOIN users u ON u.id = l.seller_id LEFT JOIN listing_images i "
       "ON i.listing_id = l.id AND i.is_main WHERE " +
-      where + " ORDER BY " + order + " LIMIT " + limit;
+      where + " ORDER BY " + order + " LIMIT " + limit + ") page ORDER BY " + page_order;
   auto [it, inserted] =
       cache.emplace(key, BrowseSql{"listings.browse." + std::to_string(key), std::move(sql)});
   return it->second;
@@ -303,8 +316,6 @@ std::vector<Param> BrowseParams(const domain::BrowseQuery& q) {
     }
     params.push_back(ToParam(q.after->id));
   }
-  // One more than the page: whether a next page exists costs no extra query.
-  params.push_back(ToParam(q.limit + 1));
   return params;
 }
 
