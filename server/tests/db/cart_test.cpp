@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "db/db_support.hpp"
+#include "db/users_support.hpp"
 #include "services/cart/cart_service.hpp"
 #include "storage/pg/carts_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
@@ -27,16 +28,7 @@ class CartTest : public ::testing::Test {
     RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
   }
 
-  services::Principal NewUser() {
-    std::string name = "cart" + RandomSuffix();
-    auto tx = RunTask(io_, pool_.Begin());
-    auto user = RunTask(io_, users_.Insert(*tx, services::NewUser{.username = name,
-                                                                  .email = name + "@example.com",
-                                                                  .display_name = name,
-                                                                  .password_hash = "unused"}));
-    RunTask(io_, tx->Commit());
-    return services::Principal{.user = user.value()};
-  }
+  services::Principal NewUser() { return InsertTestUser(io_, pool_, "cart"); }
 
   ListingId NewListing(const services::Principal& seller) {
     domain::ListingDraft draft{.title = "Cart item",

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "db/db_support.hpp"
+#include "db/users_support.hpp"
 #include "services/cart/cart_service.hpp"
 #include "services/orders/checkout_service.hpp"
 #include "storage/pg/carts_repository.hpp"
@@ -41,16 +42,7 @@ class CheckoutTest : public ::testing::Test {
     RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
   }
 
-  services::Principal NewUser() {
-    std::string name = "co" + RandomSuffix();
-    auto tx = RunTask(io_, pool_.Begin());
-    auto user = RunTask(io_, users_.Insert(*tx, services::NewUser{.username = name,
-                                                                  .email = name + "@example.com",
-                                                                  .display_name = name,
-                                                                  .password_hash = "unused"}));
-    RunTask(io_, tx->Commit());
-    return services::Principal{.user = user.value()};
-  }
+  services::Principal NewUser() { return InsertTestUser(io_, pool_, "co"); }
 
   ListingId NewListing(const services::Principal& seller, std::int64_t quantity,
                        std::int64_t price = 1500) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "db/db_support.hpp"
+#include "db/users_support.hpp"
 #include "services/listings/listings_service.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/migrations.hpp"
@@ -55,16 +56,7 @@ class ListingsTest : public ::testing::Test {
     RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
   }
 
-  services::Principal NewSeller() {
-    std::string name = "seller" + RandomSuffix();
-    auto tx = RunTask(io_, pool_.Begin());
-    auto user = RunTask(io_, users_.Insert(*tx, services::NewUser{.username = name,
-                                                                  .email = name + "@example.com",
-                                                                  .display_name = name,
-                                                                  .password_hash = "unused"}));
-    RunTask(io_, tx->Commit());
-    return services::Principal{.user = user.value()};
-  }
+  services::Principal NewSeller() { return InsertTestUser(io_, pool_, "seller"); }
 
   domain::Listing Create(const services::Principal& seller, std::string title,
                          std::int64_t price = 1000, std::string description = "",

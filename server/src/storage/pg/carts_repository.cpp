@@ -1,5 +1,6 @@
 #include "storage/pg/carts_repository.hpp"
 
+#include "storage/pg/listings_repository.hpp"
 #include "storage/pg/params.hpp"
 
 namespace market::pg {
@@ -55,18 +56,7 @@ domain::CartLine LineFromRow(const QueryResult& r, int row) {
                         .available = static_cast<int>(r.Int(row, "available")),
                         .for_sale = r.Bool(row, "for_sale"),
                         .added_at = r.Time(row, "added_at")};
-  if (!r.IsNull(row, "image_id")) {
-    line.main_image =
-        domain::ListingImage{.id = ImageId{r.Int(row, "image_id")},
-                             .position = static_cast<int>(r.Int(row, "image_position")),
-                             .is_main = true,
-                             .format = r.String(row, "image_format"),
-                             .width = static_cast<int>(r.Int(row, "image_width")),
-                             .height = static_cast<int>(r.Int(row, "image_height")),
-                             .original_key = r.String(row, "image_original_key"),
-                             .small_key = r.String(row, "image_small_key"),
-                             .large_key = r.String(row, "image_large_key")};
-  }
+  line.main_image = MainImageFromRow(r, row);
   return line;
 }
 

@@ -163,18 +163,7 @@ domain::ListingSummary SummaryFromRow(const QueryResult& r, int row) {
       .seller_display_name = r.String(row, "seller_display_name"),
       .created_at = r.Time(row, "created_at"),
       .rank = std::stof(r.String(row, "rank"))};
-  if (!r.IsNull(row, "image_id")) {
-    summary.main_image =
-        domain::ListingImage{.id = ImageId{r.Int(row, "image_id")},
-                             .position = static_cast<int>(r.Int(row, "image_position")),
-                             .is_main = true,
-                             .format = r.String(row, "image_format"),
-                             .width = static_cast<int>(r.Int(row, "image_width")),
-                             .height = static_cast<int>(r.Int(row, "image_height")),
-                             .original_key = r.String(row, "image_original_key"),
-                             .small_key = r.String(row, "image_small_key"),
-                             .large_key = r.String(row, "image_large_key")};
-  }
+  summary.main_image = MainImageFromRow(r, row);
   return summary;
 }
 
@@ -323,6 +312,19 @@ std::vector<Param> BrowseParams(const domain::BrowseQuery& q) {
 #undef RESERVED_EXPR
 
 }  // namespace
+
+std::optional<domain::ListingImage> MainImageFromRow(const QueryResult& r, int row) {
+  if (r.IsNull(row, "image_id")) return std::nullopt;
+  return domain::ListingImage{.id = ImageId{r.Int(row, "image_id")},
+                              .position = static_cast<int>(r.Int(row, "image_position")),
+                              .is_main = true,
+                              .format = r.String(row, "image_format"),
+                              .width = static_cast<int>(r.Int(row, "image_width")),
+                              .height = static_cast<int>(r.Int(row, "image_height")),
+                              .original_key = r.String(row, "image_original_key"),
+                              .small_key = r.String(row, "image_small_key"),
+                              .large_key = r.String(row, "image_large_key")};
+}
 
 Task<domain::Listing> PgListingsRepository::Insert(UserId seller, const domain::ListingDraft& d) {
   QueryResult inserted =

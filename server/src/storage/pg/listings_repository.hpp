@@ -26,4 +26,9 @@ class PgListingsRepository final : public services::ListingsRepository {
   Pool& pool_;
 };
 
+// The main image of a list row, from its image_* columns (image_id, image_position,
+// image_format, image_width, image_height, image_original_key, image_small_key,
+// image_large_key), or nothing when the listing has no image.
+std::optional<domain::ListingImage> MainImageFromRow(const QueryResult& result, int row);
+
 }  // namespace market::pg
