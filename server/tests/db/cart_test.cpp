@@ -12,7 +12,6 @@
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/pool.hpp"
-#include "storage/pg/users_repository.hpp"
 
 namespace market {
 namespace {
@@ -21,7 +20,6 @@ class CartTest : public ::testing::Test {
  protected:
   CartTest()
       : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
-        users_(pool_),
         listings_(pool_),
         carts_(pool_),
         cart_(carts_, listings_) {
@@ -42,7 +40,6 @@ class CartTest : public ::testing::Test {
 
   boost::asio::io_context io_;
   pg::Pool pool_;
-  pg::PgUsersRepository users_;
   pg::PgListingsRepository listings_;
   pg::PgCartsRepository carts_;
   services::CartService cart_;

@@ -17,7 +17,6 @@
 #include "storage/pg/orders_repository.hpp"
 #include "storage/pg/params.hpp"
 #include "storage/pg/pool.hpp"
-#include "storage/pg/users_repository.hpp"
 
 namespace market {
 namespace {
@@ -33,7 +32,6 @@ class CheckoutTest : public ::testing::Test {
  protected:
   CheckoutTest()
       : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
-        users_(pool_),
         listings_(pool_),
         carts_(pool_),
         orders_(pool_),
@@ -86,7 +84,6 @@ class CheckoutTest : public ::testing::Test {
 
   boost::asio::io_context io_;
   pg::Pool pool_;
-  pg::PgUsersRepository users_;
   pg::PgListingsRepository listings_;
   pg::PgCartsRepository carts_;
   pg::PgOrdersRepository orders_;
