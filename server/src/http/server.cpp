@@ -44,8 +44,10 @@ constexpr std::size_t kFirstReadSize = 1024;
 constexpr std::chrono::seconds kMinWriteTimeout{30};
 // After an error answer we keep reading what the client still sends, for a while, so that closing
 // with unread data does not reset the connection before the client has read our answer.
+// The byte cap is twice the default upload limit: a client refused with 413 for a 9 MiB upload
+// must be able to finish sending it and read the answer (with 1 MiB it got EPIPE instead).
 constexpr std::chrono::seconds kLingerTime{2};
-constexpr std::size_t kLingerBytes = 1024 * 1024;
+constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
 constexpr std::chrono::milliseconds kAcceptBackoff{50};
 
 std::shared_ptr<spdlog::logger> AccessLogger() {
@@ -326,7 +328,7 @@ Task<void> Server::Impl::RunConnection(Connection& connection) {
 Task<void> Server::Impl::Linger(Connection& connection) {
   connection.idle = true;
   connection.stream.expires_after(kLingerTime);
-  std::array<char, 4096> sink;
+  std::vector<char> sink(64 * 1024);
   for (std::size_t total = 0; total < kLingerBytes;) {
     auto [ec, read] = co_await connection.stream.async_read_some(asio::buffer(sink), kNoThrow);
     if (ec) break;
