@@ -2,17 +2,15 @@
 
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/params.hpp"
+#include "storage/pg/stock_sql.hpp"
 
 namespace market::pg {
 namespace {
 
-// available = quantity minus the lines of unexpired pending orders (as in listings_repository).
 constexpr Statement kLoad{
     "carts.load",
     "SELECT c.listing_id, c.quantity, c.price_when_added_cents, c.added_at, l.title, "
-    "l.price_cents, l.currency, l.quantity - (SELECT coalesce(sum(oi.quantity), 0) FROM "
-    "order_items oi JOIN orders o ON o.id = oi.order_id WHERE oi.listing_id = l.id AND "
-    "o.status = 'pending_payment' AND o.expires_at > now()) AS available, "
+    "l.price_cents, l.currency, l.quantity - " MARKET_RESERVED_SQL("l.id") " AS available, "
     "l.status = 'active' AS for_sale, "
     "u.username::text AS seller_username, u.display_name AS seller_display_name, "
     "i.id AS image_id, i.position AS image_position, i.format AS image_format, "

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "storage/pg/params.hpp"
+#include "storage/pg/stock_sql.hpp"
 
 namespace market::pg {
 namespace {
@@ -39,9 +40,7 @@ constexpr Statement kCartLines{
     "SELECT c.listing_id, c.quantity, l.seller_id, u.username::text AS seller_username, "
     "u.display_name AS seller_display_name, l.title, l.price_cents, l.currency, "
     "l.status = 'active' AS active, l.quantity AS stock, "
-    "(SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = "
-    "oi.order_id WHERE oi.listing_id = l.id AND o.status = 'pending_payment' AND o.expires_at > "
-    "now()) AS reserved, "
+    MARKET_RESERVED_SQL("l.id") " AS reserved, "
     "(SELECT i.small_key FROM listing_images i WHERE i.listing_id = l.id AND i.is_main) AS "
     "image_key "
     "FROM cart_items c JOIN listings l ON l.id = c.listing_id JOIN users u ON u.id = l.seller_id "
