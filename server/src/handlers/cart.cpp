@@ -1,7 +1,6 @@
 #include "handlers/cart.hpp"
 
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "handlers/json_io.hpp"
 #include "handlers/listings_json.hpp"
@@ -46,14 +45,6 @@ Response CartResponse(const domain::Cart& cart, std::string_view currency) {
                                       {"purchasable", cart.purchasable()}});
 }
 
-std::optional<ListingId> PathListingId(const Request& request) {
-  std::string_view text = request.PathParam("listingId");
-  std::int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
-  return ListingId{id};
-}
-
 Task<Response> GetCart(AuthService& auth, CartService& cart, std::string_view currency,
                        Request& request) {
   auto buyer = co_await auth.Authenticate(request.Header("authorization"));
@@ -65,7 +56,7 @@ Task<Response> PutItem(AuthService& auth, CartService& cart, std::string_view cu
                        Request& request) {
   auto buyer = co_await auth.Authenticate(request.Header("authorization"));
   if (!buyer.ok()) co_return AuthErrorResponse(buyer.error());
-  auto id = PathListingId(request);
+  auto id = PathId<ListingId>(request, "listingId");
   if (!id) co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such listing."));
   auto body = ParseJsonObject(request);
   if (!body.ok()) co_return http::ErrorResponse(body.error());
@@ -83,7 +74,7 @@ Task<Response> RemoveItem(AuthService& auth, CartService& cart, std::string_view
                           Request& request) {
   auto buyer = co_await auth.Authenticate(request.Header("authorization"));
   if (!buyer.ok()) co_return AuthErrorResponse(buyer.error());
-  auto id = PathListingId(request);
+  auto id = PathId<ListingId>(request, "listingId");
   if (!id) co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such listing."));
   co_return CartResponse(co_await cart.RemoveItem(*buyer, *id), currency);
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -45,6 +47,17 @@ class FieldReader {
 };
 
 services::ClientInfo ClientOf(const http::Request& request);
+
+// The path parameter `name` as a database id. Anything but a positive whole number names nothing
+// and is answered like an id that does not exist (404).
+template <class Id>
+std::optional<Id> PathId(const http::Request& request, std::string_view name) {
+  std::string_view text = request.PathParam(name);
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) return std::nullopt;
+  return Id{value};
+}
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-29T12:55:57.123Z.
 std::string FormatTime(TimePoint time);

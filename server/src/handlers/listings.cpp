@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 #include <charconv>
-#include <limits>
 
 #include "handlers/json_io.hpp"
 #include "handlers/listings_json.hpp"
@@ -20,18 +19,8 @@ using services::Principal;
 
 constexpr std::size_t kDescriptionMaxBytes = 5000 * 4;
 
-std::optional<std::int64_t> ParsePositive(std::string_view text) {
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
-// A path id that is not a positive number names nothing: 404, like an id that does not exist.
 std::optional<ListingId> PathListingId(const Request& request) {
-  auto id = ParsePositive(request.PathParam("id"));
-  if (!id) return std::nullopt;
-  return ListingId{*id};
+  return PathId<ListingId>(request, "id");
 }
 
 Error NoSuchListing() { return MakeError(ErrorCode::kNotFound, "No such listing."); }
@@ -42,9 +31,11 @@ Result<std::optional<int>> IfMatchVersion(const Request& request) {
   std::string_view value = request.Header("if-match");
   if (value.empty() || value == "*") return std::optional<int>();
   if (value.size() >= 3 && value.front() == '"' && value.back() == '"') {
-    auto version = ParsePositive(value.substr(1, value.size() - 2));
-    if (version && *version <= std::numeric_limits<int>::max())
-      return std::optional<int>(static_cast<int>(*version));
+    std::string_view digits = value.substr(1, value.size() - 2);
+    int version = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+    if (ec == std::errc() && ptr == digits.data() + digits.size() && version > 0)
+      return std::optional<int>(version);
   }
   return MakeError(ErrorCode::kPreconditionFailed,
                    "If-Match must be the ETag of the listing, e.g. \"3\".");
@@ -235,9 +226,7 @@ Task<Response> SellerListings(ListingsService& listings, Request& request) {
 }
 
 std::optional<ImageId> PathImageId(const Request& request) {
-  auto id = ParsePositive(request.PathParam("imageId"));
-  if (!id) return std::nullopt;
-  return ImageId{*id};
+  return PathId<ImageId>(request, "imageId");
 }
 
 Task<Response> AddImage(AuthService& auth, ListingsService& listings, Request& request) {

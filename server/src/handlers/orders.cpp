@@ -1,7 +1,6 @@
 #include "handlers/orders.hpp"
 
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "auth/tokens.hpp"
 #include "handlers/json_io.hpp"
@@ -103,12 +102,9 @@ Task<Response> PlaceOrder(AuthService& auth, CheckoutService& checkout, Request&
 Task<Response> GetOrder(AuthService& auth, CheckoutService& checkout, Request& request) {
   auto viewer = co_await auth.Authenticate(request.Header("authorization"));
   if (!viewer.ok()) co_return AuthErrorResponse(viewer.error());
-  std::string_view text = request.PathParam("id");
-  std::int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
-    co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such order."));
-  auto order = co_await checkout.Get(*viewer, domain::OrderId{id});
+  auto id = PathId<domain::OrderId>(request, "id");
+  if (!id) co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such order."));
+  auto order = co_await checkout.Get(*viewer, *id);
   if (!order.ok()) co_return http::ErrorResponse(order.error());
   co_return http::Json(200, OrderJson(*order));
 }
