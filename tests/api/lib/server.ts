@@ -1,6 +1,6 @@
 // Starting and stopping the real `marketplace` binary for the tests.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -85,6 +85,13 @@ export const kCleanExit = "exit code 0";
 
 const kMediaDir = path.join(os.tmpdir(), "marketplace-api-test-media");
 
+// The secret that signs the local payment gateway's webhooks. Derived from the instance's JWT
+// secret (random per run), so that test files, which only know that one (inject("jwtSecret") or
+// RunningServer.jwtSecret), can sign events of their own.
+export function webhookSecretFor(jwtSecret: string): string {
+  return createHmac("sha256", jwtSecret).update("local-payments-webhook").digest("hex");
+}
+
 export function baseEnv(jwtSecret: string): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const name of ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"]) {
@@ -97,6 +104,7 @@ export function baseEnv(jwtSecret: string): Record<string, string> {
     MARKETPLACE_ENV: "test",
     HTTP_HOST: "127.0.0.1",
     JWT_SECRET: jwtSecret,
+    LOCAL_PAYMENTS_WEBHOOK_SECRET: webhookSecretFor(jwtSecret),
     RATE_LIMIT_AUTH_IP: "100000/1m",
     RATE_LIMIT_AUTH_ACCOUNT: "5/1m",
     ACCESS_LOG: "off",
