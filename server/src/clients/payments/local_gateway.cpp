@@ -1,0 +1,651 @@
+#include "clients/payments/local_gateway.hpp"
+
+#include <openssl/crypto.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "auth/webhook_signature.hpp"
+#include "common/unavailable.hpp"
+#include "http/client.hpp"
+#include "storage/pg/params.hpp"
+
+namespace market::clients {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using pg::Params;
+using pg::QueryResult;
+using pg::Statement;
+using services::PaymentEvent;
+using services::PaymentIntent;
+
+constexpr std::string_view kRequiresPaymentMethod = "requires_payment_method";
+constexpr std::string_view kProcessing = "processing";
+constexpr std::string_view kSucceeded = "succeeded";
+constexpr std::string_view kCanceled = "canceled";
+
+constexpr std::chrono::seconds kMaxBackoff = std::chrono::hours(1);
+constexpr std::chrono::hours kGiveUpAfter{3 * 24};
+// A claimed event is not due again before its delivery attempt can have ended.
+constexpr std::chrono::seconds kLeaseMargin{5};
+
+#define INTENT_COLUMNS                                                                   \
+  "id, client_secret, amount_cents, amount_refunded_cents, currency, status, order_id, " \
+  "idempotency_key, last_error_code"
+
+constexpr Statement kInsertIntent{
+    "local_gateway.insert_intent",
+    "INSERT INTO local_payment_intents (id, client_secret, amount_cents, currency, order_id, "
+    "idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING " INTENT_COLUMNS};
+
+constexpr Statement kIntentByKey{"local_gateway.intent_by_key",
+                                 "SELECT " INTENT_COLUMNS
+                                 " FROM local_payment_intents WHERE idempotency_key = $1"};
+
+constexpr Statement kIntentById{"local_gateway.intent_by_id",
+                                "SELECT " INTENT_COLUMNS
+                                " FROM local_payment_intents WHERE id = $1"};
+
+// Confirms, cancels and refunds of one intent take turns on its row.
+constexpr Statement kLockIntent{"local_gateway.lock_intent",
+                                "SELECT " INTENT_COLUMNS
+                                " FROM local_payment_intents WHERE id = $1 FOR UPDATE"};
+
+constexpr Statement kSetStatus{
+    "local_gateway.set_status",
+    "UPDATE local_payment_intents SET status = $2, last_error_code = $3, updated_at = $4 "
+    "WHERE id = $1 RETURNING " INTENT_COLUMNS};
+
+constexpr Statement kAddRefunded{
+    "local_gateway.add_refunded",
+    "UPDATE local_payment_intents SET amount_refunded_cents = amount_refunded_cents + $2, "
+    "updated_at = $3 WHERE id = $1 RETURNING " INTENT_COLUMNS};
+
+#undef INTENT_COLUMNS
+
+constexpr Statement kRefundByKey{
+    "local_gateway.refund_by_key",
+    "SELECT id, intent_id, amount_cents FROM local_payment_refunds WHERE idempotency_key = $1"};
+
+constexpr Statement kInsertRefund{
+    "local_gateway.insert_refund",
+    "INSERT INTO local_payment_refunds (id, intent_id, amount_cents, reason, idempotency_key, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, $6)"};
+
+constexpr Statement kInsertEvent{
+    "local_gateway.insert_event",
+    "INSERT INTO local_webhook_events (id, type, intent_id, payload, next_attempt_at, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $5)"};
+
+// $1 now, $2 the lease's end, $3 how many. SKIP LOCKED: concurrent deliverers take disjoint
+// events instead of waiting for each other.
+constexpr Statement kClaimDue{
+    "local_gateway.claim_due",
+    "UPDATE local_webhook_events SET attempts = attempts + 1, next_attempt_at = $2 "
+    "WHERE id IN (SELECT id FROM local_webhook_events WHERE delivered_at IS NULL AND failed_at "
+    "IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, payload, attempts"};
+
+// The same for one event, just written: nothing if another deliverer got to it first.
+constexpr Statement kClaimOne{
+    "local_gateway.claim_one",
+    "UPDATE local_webhook_events SET attempts = attempts + 1, next_attempt_at = $3 "
+    "WHERE id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 "
+    "RETURNING id, payload, attempts"};
+
+constexpr Statement kMarkDelivered{
+    "local_gateway.mark_delivered",
+    "UPDATE local_webhook_events SET delivered_at = $2, last_error = NULL "
+    "WHERE id = $1 AND delivered_at IS NULL"};
+
+// $3 the next attempt; $4 the creation time before which the event is given up; $5 now.
+constexpr Statement kMarkFailedAttempt{
+    "local_gateway.mark_failed_attempt",
+    "UPDATE local_webhook_events SET last_error = $2, next_attempt_at = $3, "
+    "failed_at = CASE WHEN created_at <= $4 THEN $5::timestamptz END "
+    "WHERE id = $1 AND delivered_at IS NULL"};
+
+// The gateway's view of an intent, with what only it keeps.
+struct IntentRow {
+  PaymentIntent intent;
+  std::int64_t amount_refunded_cents = 0;
+  std::optional<std::int64_t> order_id;
+  std::optional<std::string> idempotency_key;
+  std::optional<std::string> last_error_code;
+};
+
+IntentRow IntentFromRow(const QueryResult& rows, int r) {
+  return IntentRow{.intent = PaymentIntent{.id = rows.String(r, "id"),
+                                           .client_secret = rows.String(r, "client_secret"),
+                                           .amount_cents = rows.Int(r, "amount_cents"),
+                                           .currency = rows.String(r, "currency"),
+                                           .status = rows.String(r, "status")},
+                   .amount_refunded_cents = rows.Int(r, "amount_refunded_cents"),
+                   .order_id = rows.OptInt(r, "order_id"),
+                   .idempotency_key = rows.OptString(r, "idempotency_key"),
+                   .last_error_code = rows.OptString(r, "last_error_code")};
+}
+
+std::string RandomToken(std::size_t length) {
+  constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string token(length, '0');
+  for (char& c : token) c = kBase62[randombytes_uniform(62)];
+  return token;
+}
+
+std::string NewId(std::string_view prefix) { return std::string(prefix) + RandomToken(24); }
+
+std::int64_t UnixSeconds(TimePoint time) {
+  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsCurrency(std::string_view text) {
+  return text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) {
+           return std::isupper(static_cast<unsigned char>(c)) != 0;
+         });
+}
+
+bool SameSecret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::optional<std::string> KeyParam(const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  return key;
+}
+
+json::object Metadata(const IntentRow& row) {
+  json::object metadata;
+  if (row.order_id) metadata["order_id"] = std::to_string(*row.order_id);
+  return metadata;
+}
+
+std::string_view DeclineMessage(std::string_view code) {
+  return code == "insufficient_funds" ? "Your card has insufficient funds."
+                                      : "Your card was declined.";
+}
+
+// Stripe's PaymentIntent object, as events carry it.
+json::object IntentJson(const IntentRow& row) {
+  json::value last_error = nullptr;
+  if (row.last_error_code) {
+    last_error = json::object{{"code", *row.last_error_code},
+                              {"message", DeclineMessage(*row.last_error_code)}};
+  }
+  const bool paid = row.intent.status == kSucceeded;
+  return json::object{{"id", row.intent.id},
+                      {"object", "payment_intent"},
+                      {"amount", row.intent.amount_cents},
+                      {"amount_received", paid ? row.intent.amount_cents : 0},
+                      {"currency", Lower(row.intent.currency)},
+                      {"status", row.intent.status},
+                      {"metadata", Metadata(row)},
+                      {"last_payment_error", std::move(last_error)}};
+}
+
+// Stripe's Charge object, as charge.* events carry it: the intent's one successful charge.
+json::object ChargeJson(const IntentRow& row) {
+  std::string charge_id = "ch_" + row.intent.id.substr(row.intent.id.find('_') + 1);
+  return json::object{{"id", std::move(charge_id)},
+                      {"object", "charge"},
+                      {"amount", row.intent.amount_cents},
+                      {"amount_refunded", row.amount_refunded_cents},
+                      {"refunded", row.amount_refunded_cents == row.intent.amount_cents},
+                      {"currency", Lower(row.intent.currency)},
+                      {"status", "succeeded"},
+                      {"payment_intent", row.intent.id},
+                      {"metadata", Metadata(row)}};
+}
+
+struct NewEvent {
+  std::string id;
+  std::string type;
+  std::string payload;
+};
+
+NewEvent MakeEvent(std::string_view type, const IntentRow& row, TimePoint now) {
+  NewEvent event{.id = NewId("evt_local_"), .type = std::string(type)};
+  json::object object = type.starts_with("charge.") ? ChargeJson(row) : IntentJson(row);
+  event.payload =
+      json::serialize(json::object{{"id", event.id},
+                                   {"object", "event"},
+                                   {"type", event.type},
+                                   {"created", UnixSeconds(now)},
+                                   {"livemode", false},
+                                   {"data", json::object{{"object", std::move(object)}}}});
+  return event;
+}
+
+Task<void> InsertEvent(pg::Transaction& tx, const NewEvent& event, std::string_view intent_id,
+                       TimePoint now) {
+  co_await tx.Execute(kInsertEvent, Params(event.id, event.type, intent_id, event.payload, now));
+}
+
+// ---- Test cards ----
+
+enum class CardOutcome { kApproved, kDeclined, kInsufficientFunds };
+
+bool LuhnValid(std::string_view digits) {
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (twice) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+// Every problem with the card's fields, or what the test card does.
+Result<CardOutcome> CheckCard(const CardDetails& card, TimePoint now) {
+  std::vector<FieldError> errors;
+  std::string digits;
+  bool only_digits = true;
+  for (char c : card.card_number) {
+    if (c == ' ') continue;
+    if (c < '0' || c > '9') only_digits = false;
+    digits += c;
+  }
+  if (!only_digits || digits.size() < 12 || digits.size() > 19) {
+    errors.push_back({"card_number", "must be 12 to 19 digits"});
+  } else if (!LuhnValid(digits)) {
+    errors.push_back({"card_number", "is not a valid card number"});
+  }
+
+  const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(now)};
+  const int this_year = static_cast<int>(today.year());
+  const std::int64_t this_month = static_cast<unsigned>(today.month());
+  std::int64_t year = card.exp_year;
+  if (year >= 0 && year < 100) year += 2000;
+  const bool month_ok = card.exp_month >= 1 && card.exp_month <= 12;
+  const bool year_ok = year >= 2000 && year <= this_year + 50;
+  if (!month_ok) errors.push_back({"exp_month", "must be 1 to 12"});
+  if (!year_ok) errors.push_back({"exp_year", "is not a valid year"});
+  if (month_ok && year_ok) {
+    // A card is good through the last day of its expiry month.
+    if (year < this_year) {
+      errors.push_back({"exp_year", "the card has expired"});
+    } else if (year == this_year && card.exp_month < this_month) {
+      errors.push_back({"exp_month", "the card has expired"});
+    }
+  }
+
+  const bool cvc_digits =
+      std::all_of(card.cvc.begin(), card.cvc.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!cvc_digits || card.cvc.size() < 3 || card.cvc.size() > 4)
+    errors.push_back({"cvc", "must be 3 or 4 digits"});
+
+  if (!errors.empty()) return ValidationError(std::move(errors));
+  // Test mode: only test cards exist. The classic success card pays; the insufficient-funds card
+  // says so; every other valid number is declined, like 4000 0000 0000 0002.
+  if (digits == "4242424242424242") return CardOutcome::kApproved;
+  if (digits == "4000000000009995") return CardOutcome::kInsufficientFunds;
+  return CardOutcome::kDeclined;
+}
+
+// One bad field, built outside any coroutine expression (g++ 12 and braced lists).
+Error FieldProblem(std::string field, std::string message) {
+  std::vector<FieldError> fields;
+  fields.push_back(FieldError{.field = std::move(field), .message = std::move(message)});
+  return ValidationError(std::move(fields));
+}
+
+Error NoSuchIntent() { return MakeError(ErrorCode::kNotFound, "No such payment intent."); }
+
+std::chrono::seconds Backoff(std::int64_t attempts) {
+  // 1 s after the first attempt, doubling, at most an hour.
+  const std::int64_t exponent = std::clamp<std::int64_t>(attempts - 1, 0, 12);
+  return std::min<std::chrono::seconds>(std::chrono::seconds(std::int64_t{1} << exponent),
+                                        kMaxBackoff);
+}
+
+// ---- Reading events ----
+
+Error Malformed(std::string message) {
+  return MakeError(ErrorCode::kBadRequest, std::move(message));
+}
+
+const json::string* StringAt(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value != nullptr && value->is_string() ? &value->as_string() : nullptr;
+}
+
+std::optional<std::int64_t> IntegerAt(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_int64()) return value->as_int64();
+  if (value->is_uint64() && value->as_uint64() <= std::uint64_t(INT64_MAX))
+    return static_cast<std::int64_t>(value->as_uint64());
+  return std::nullopt;
+}
+
+// The order named in metadata.order_id, when it is one (anything else names no order).
+std::optional<domain::OrderId> OrderFromMetadata(const json::object& object) {
+  const json::value* metadata = object.if_contains("metadata");
+  if (metadata == nullptr || !metadata->is_object()) return std::nullopt;
+  const json::string* text = StringAt(metadata->as_object(), "order_id");
+  if (text == nullptr) return std::nullopt;
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
+  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) return std::nullopt;
+  return domain::OrderId{id};
+}
+
+Result<PaymentEvent> ReadEvent(std::string_view body) {
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 32;
+  json::value parsed = json::parse(body, ec, {}, options);
+  if (ec || !parsed.is_object()) return Malformed("The event is not a JSON object.");
+  const json::object& root = parsed.as_object();
+  const json::string* id = StringAt(root, "id");
+  const json::string* type = StringAt(root, "type");
+  if (id == nullptr || id->empty() || type == nullptr || type->empty())
+    return Malformed("The event has no id or type.");
+  PaymentEvent event{.id = std::string(*id), .type = std::string(*type)};
+  if (event.type == "payment_intent.succeeded") event.kind = PaymentEvent::Kind::kSucceeded;
+  if (event.type == "payment_intent.payment_failed") event.kind = PaymentEvent::Kind::kFailed;
+
+  const json::value* data = root.if_contains("data");
+  const json::value* object =
+      data != nullptr && data->is_object() ? data->as_object().if_contains("object") : nullptr;
+  if (object == nullptr || !object->is_object()) {
+    if (event.kind != PaymentEvent::Kind::kOther) return Malformed("The event has no object.");
+    return event;
+  }
+  const json::object& o = object->as_object();
+  const json::string* object_type = StringAt(o, "object");
+  const bool is_intent = object_type != nullptr && *object_type == "payment_intent";
+  const bool is_charge = object_type != nullptr && *object_type == "charge";
+  if (!is_intent && !is_charge) {
+    if (event.kind != PaymentEvent::Kind::kOther)
+      return Malformed("The event's object is not a payment intent.");
+    return event;
+  }
+  const json::string* intent_id = StringAt(o, is_intent ? "id" : "payment_intent");
+  const std::optional<std::int64_t> amount = IntegerAt(o, "amount");
+  const json::string* currency = StringAt(o, "currency");
+  if (intent_id == nullptr || intent_id->empty() || !amount || currency == nullptr)
+    return Malformed("The event's payment intent lacks its id, amount or currency.");
+  event.intent_id = std::string(*intent_id);
+  event.amount_cents = *amount;
+  event.currency = Upper(*currency);
+  event.order = OrderFromMetadata(o);
+  if (const json::value* error = o.if_contains("last_payment_error");
+      error != nullptr && error->is_object()) {
+    if (const json::string* code = StringAt(error->as_object(), "code"))
+      event.failure_code = std::string(*code);
+  }
+  return event;
+}
+
+}  // namespace
+
+struct LocalGateway::Claimed {
+  std::string id;
+  std::string payload;
+  std::int64_t attempts = 0;
+};
+
+LocalGateway::LocalGateway(pg::Pool& pool, LocalGatewayOptions options, const Clock& clock)
+    : pool_(pool), options_(std::move(options)), clock_(clock) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+Task<Result<PaymentIntent>> LocalGateway::CreateIntent(const services::CreateIntent& request) {
+  const std::string currency = Upper(request.currency);
+  if (request.amount_cents <= 0) co_return FieldProblem("amount_cents", "must be positive");
+  if (!IsCurrency(currency)) co_return FieldProblem("currency", "must be an ISO 4217 code");
+
+  const TimePoint now = clock_.Now();
+  const std::string id = NewId("pi_local_");
+  const std::string secret = id + "_secret_" + RandomToken(24);
+  const std::optional<std::string> key = KeyParam(request.idempotency_key);
+  QueryResult rows = co_await pool_.Execute(
+      kInsertIntent,
+      Params(id, secret, request.amount_cents, currency, request.order.value, key, now));
+  if (rows.empty()) rows = co_await pool_.Execute(kIntentByKey, Params(key));
+  // Inserted rows are never deleted, so a conflicting key always finds its intent.
+  if (rows.empty()) throw std::logic_error("local gateway: intent of a taken key not found");
+  IntentRow row = IntentFromRow(rows, 0);
+  if (row.intent.amount_cents != request.amount_cents || row.intent.currency != currency ||
+      row.order_id != request.order.value) {
+    co_return MakeError(ErrorCode::kConflict,
+                        "The idempotency key was used for another payment intent.");
+  }
+  co_return std::move(row.intent);
+}
+
+Task<Result<PaymentIntent>> LocalGateway::RetrieveIntent(std::string_view intent_id) {
+  QueryResult rows = co_await pool_.Execute(kIntentById, Params(intent_id));
+  if (rows.empty()) co_return NoSuchIntent();
+  co_return IntentFromRow(rows, 0).intent;
+}
+
+Task<Result<void>> LocalGateway::CancelIntent(std::string_view intent_id) {
+  const TimePoint now = clock_.Now();
+  pg::Transaction tx = co_await pool_.BeginTransaction();
+  QueryResult rows = co_await tx.Execute(kLockIntent, Params(intent_id));
+  if (rows.empty()) co_return NoSuchIntent();
+  const std::string status = rows.String(0, "status");
+  if (status == kCanceled) co_return Ok();
+  if (status == kSucceeded)
+    co_return MakeError(ErrorCode::kConflict, "A succeeded payment intent cannot be canceled.");
+
+  QueryResult updated = co_await tx.Execute(
+      kSetStatus, Params(intent_id, kCanceled, rows.OptString(0, "last_error_code"), now));
+  const NewEvent event = MakeEvent("payment_intent.canceled", IntentFromRow(updated, 0), now);
+  co_await InsertEvent(tx, event, intent_id, now);
+  co_await tx.Commit();
+  co_await DeliverSoon(event.id);
+  co_return Ok();
+}
+
+Task<Result<services::RefundResult>> LocalGateway::Refund(const services::RefundRequest& request) {
+  if (request.amount_cents <= 0) co_return FieldProblem("amount_cents", "must be positive");
+  const TimePoint now = clock_.Now();
+  const std::optional<std::string> key = KeyParam(request.idempotency_key);
+  pg::Transaction tx = co_await pool_.BeginTransaction();
+  // The intent's lock comes first: a retry with the same key waits for the first attempt and
+  // then finds its refund.
+  QueryResult rows = co_await tx.Execute(kLockIntent, Params(request.intent_id));
+  if (rows.empty()) co_return NoSuchIntent();
+  if (key) {
+    QueryResult earlier = co_await tx.Execute(kRefundByKey, Params(key));
+    if (!earlier.empty()) {
+      if (earlier.String(0, "intent_id") != request.intent_id ||
+          earlier.Int(0, "amount_cents") != request.amount_cents) {
+        co_return MakeError(ErrorCode::kConflict,
+                            "The idempotency key was used for another refund.");
+      }
+      co_return services::RefundResult{.id = earlier.String(0, "id"),
+                                       .status = std::string(kSucceeded)};
+    }
+  }
+  const IntentRow intent = IntentFromRow(rows, 0);
+  if (intent.intent.status != kSucceeded)
+    co_return MakeError(ErrorCode::kConflict, "Only a succeeded payment can be refunded.");
+  if (request.amount_cents > intent.intent.amount_cents - intent.amount_refunded_cents)
+    co_return MakeError(ErrorCode::kConflict, "The refund exceeds what remains of the payment.");
+
+  const std::string refund_id = NewId("re_local_");
+  co_await tx.Execute(kInsertRefund, Params(refund_id, request.intent_id, request.amount_cents,
+                                            request.reason, key, now));
+  QueryResult updated =
+      co_await tx.Execute(kAddRefunded, Params(request.intent_id, request.amount_cents, now));
+  const NewEvent event = MakeEvent("charge.refunded", IntentFromRow(updated, 0), now);
+  co_await InsertEvent(tx, event, request.intent_id, now);
+  co_await tx.Commit();
+  co_await DeliverSoon(event.id);
+  co_return services::RefundResult{.id = refund_id, .status = std::string(kSucceeded)};
+}
+
+Result<PaymentEvent> LocalGateway::ParseWebhook(std::string_view signature, std::string_view body,
+                                                TimePoint now) const {
+  if (auto verified = auth::VerifyWebhook(signature, body, options_.webhook_secret, now);
+      !verified.ok())
+    return std::move(verified).error();
+  return ReadEvent(body);
+}
+
+Task<Result<PaymentIntent>> LocalGateway::Confirm(std::string_view intent_id,
+                                                  const CardDetails& card) {
+  const TimePoint now = clock_.Now();
+  Result<CardOutcome> outcome = CheckCard(card, now);
+  if (!outcome.ok()) co_return std::move(outcome).error();
+
+  pg::Transaction tx = co_await pool_.BeginTransaction();
+  QueryResult rows = co_await tx.Execute(kLockIntent, Params(intent_id));
+  if (rows.empty() || !SameSecret(rows.Text(0, "client_secret"), card.client_secret))
+    co_return NoSuchIntent();
+  const std::string status = rows.String(0, "status");
+  if (status == kSucceeded)
+    co_return MakeError(ErrorCode::kConflict, "The payment intent has already succeeded.");
+  if (status == kCanceled)
+    co_return MakeError(ErrorCode::kConflict, "The payment intent was canceled.");
+
+  std::optional<std::string> error_code;
+  if (*outcome == CardOutcome::kDeclined) error_code = "card_declined";
+  if (*outcome == CardOutcome::kInsufficientFunds) error_code = "insufficient_funds";
+  const std::string_view new_status = error_code ? kRequiresPaymentMethod : kSucceeded;
+  QueryResult updated =
+      co_await tx.Execute(kSetStatus, Params(intent_id, new_status, error_code, now));
+  IntentRow row = IntentFromRow(updated, 0);
+  const NewEvent event = MakeEvent(
+      error_code ? "payment_intent.payment_failed" : "payment_intent.succeeded", row, now);
+  co_await InsertEvent(tx, event, intent_id, now);
+  co_await tx.Commit();
+  co_await DeliverSoon(event.id);
+
+  if (*outcome == CardOutcome::kInsufficientFunds)
+    co_return MakeError(ErrorCode::kInsufficientFunds, "Your card has insufficient funds.");
+  if (*outcome == CardOutcome::kDeclined)
+    co_return MakeError(ErrorCode::kPaymentDeclined, "Your card was declined.");
+  co_return std::move(row.intent);
+}
+
+// ---- Delivery ----
+
+Task<void> LocalGateway::DeliverSoon(std::string event_id) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, DeliverOne(this, std::move(event_id)), asio::detached);
+}
+
+Task<void> LocalGateway::DeliverOne(LocalGateway* self, std::string event_id) {
+  try {
+    const TimePoint now = self->clock_.Now();
+    const TimePoint lease = now + self->options_.delivery_timeout + kLeaseMargin;
+    QueryResult rows = co_await self->pool_.Execute(kClaimOne, Params(event_id, now, lease));
+    if (rows.empty()) co_return;
+    Claimed event{.id = rows.String(0, "id"),
+                  .payload = rows.String(0, "payload"),
+                  .attempts = rows.Int(0, "attempts")};
+    co_await self->Deliver(event);
+  } catch (const std::exception& e) {
+    // The delivery loop retries it.
+    spdlog::warn("local gateway: delivering {} failed: {}", event_id, e.what());
+  }
+}
+
+Task<bool> LocalGateway::Deliver(const Claimed& event) {
+  const TimePoint sent_at = clock_.Now();
+  http::ClientHeaders headers;
+  headers.emplace_back("Local-Signature", auth::SignWebhook(options_.webhook_secret,
+                                                            UnixSeconds(sent_at), event.payload));
+  headers.emplace_back("Content-Type", "application/json");
+  std::string error;
+  try {
+    http::ClientResponse response = co_await http::Post(options_.webhook_url, std::move(headers),
+                                                        event.payload, options_.delivery_timeout);
+    if (response.status >= 200 && response.status < 300) {
+      co_await pool_.Execute(kMarkDelivered, Params(event.id, clock_.Now()));
+      co_return true;
+    }
+    error = "HTTP " + std::to_string(response.status);
+  } catch (const std::exception& e) {
+    // ServiceUnavailable (unreachable, timed out) or a webhook URL that is not http://.
+    error = e.what();
+  }
+  const TimePoint now = clock_.Now();
+  const TimePoint next = now + Backoff(event.attempts);
+  spdlog::warn("local gateway: event {} not delivered (attempt {}): {}", event.id, event.attempts,
+               error);
+  co_await pool_.Execute(kMarkFailedAttempt,
+                         Params(event.id, error.substr(0, 500), next, now - kGiveUpAfter, now));
+  co_return false;
+}
+
+Task<LocalGateway::Round> LocalGateway::DeliverRound(int limit) {
+  const TimePoint now = clock_.Now();
+  const TimePoint lease = now + options_.delivery_timeout + kLeaseMargin;
+  // One statement, so committed on its own: no transaction stays open across the POSTs below.
+  QueryResult rows = co_await pool_.Execute(kClaimDue, Params(now, lease, limit));
+  std::vector<Claimed> claimed;
+  claimed.reserve(rows.size());
+  for (int r = 0; r < rows.size(); ++r) {
+    claimed.push_back(Claimed{.id = rows.String(r, "id"),
+                              .payload = rows.String(r, "payload"),
+                              .attempts = rows.Int(r, "attempts")});
+  }
+  Round round{.claimed = static_cast<int>(claimed.size())};
+  for (const Claimed& event : claimed) {
+    if (co_await Deliver(event)) ++round.delivered;
+  }
+  co_return round;
+}
+
+Task<int> LocalGateway::DeliverDue(int limit) {
+  const Round round = co_await DeliverRound(limit);
+  co_return round.delivered;
+}
+
+Task<void> LocalGateway::RunDeliveryLoop() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    bool more = false;
+    try {
+      const Round round = co_await DeliverRound(options_.delivery_batch);
+      more = round.claimed == options_.delivery_batch;
+    } catch (const std::exception& e) {
+      spdlog::warn("local gateway: webhook delivery round failed: {}", e.what());
+    }
+    if (more) continue;
+    timer.expires_after(options_.delivery_interval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace market::clients
