@@ -1,10 +1,17 @@
 #include "app/app.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "app/openapi_spec.hpp"
@@ -14,6 +21,7 @@
 #include "handlers/listings.hpp"
 #include "handlers/media.hpp"
 #include "handlers/orders.hpp"
+#include "handlers/payments_local.hpp"
 
 namespace market::app {
 namespace {
@@ -26,6 +34,11 @@ services::AuthOptions AuthOptionsFrom(const Config& config) {
                                .rate_limits = config.rate_limits,
                                .per_ip = config.rate_limit_auth_ip,
                                .per_account = config.rate_limit_auth_account};
+}
+
+clients::LocalGatewayOptions LocalGatewayOptionsFrom(const Config& config) {
+  return clients::LocalGatewayOptions{.webhook_url = config.local_webhook_url,
+                                      .webhook_secret = config.local_webhook_secret};
 }
 
 pg::PoolOptions PoolOptionsFrom(const Config& config) {
@@ -89,9 +102,14 @@ Shard::Shard(const Config& config, Shared& shared)
       carts_repository_(pool_),
       cart_(carts_repository_, listings_repository_),
       orders_repository_(pool_),
-      checkout_(pool_, orders_repository_, shared.clock,
+      stock_gate_(redis_),
+      local_gateway_(pool_, LocalGatewayOptionsFrom(config), shared.clock),
+      payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
+      checkout_(pool_, orders_repository_, stock_gate_, shared.clock,
                 services::CheckoutOptions{.payment_ttl = config.order_payment_ttl,
-                                          .max_pending_orders = config.max_pending_orders}) {
+                                          .max_pending_orders = config.max_pending_orders}),
+      orders_(pool_, orders_repository_, stock_gate_, payments_, shared.clock,
+              services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}) {
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
   probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
@@ -103,7 +121,8 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddListingRoutes(router_, auth_, listings_);
   handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
-  handlers::AddOrderRoutes(router_, auth_, checkout_);
+  handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
+  handlers::AddLocalGatewayRoutes(router_, local_gateway_);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
@@ -112,12 +131,68 @@ Shard::Shard(const Config& config, Shared& shared)
   });
 }
 
-int Serve(const Config& config) {
+Task<void> Shard::RunLoop(Shard* shard, Loop* loop) {
+  while (!loop->stopping) {
+    try {
+      co_await loop->step();
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: {}", loop->name, e.what());
+    }
+    if (loop->stopping) break;
+    loop->timer.expires_after(loop->interval);
+    boost::system::error_code ignored;
+    co_await loop->timer.async_wait(
+        boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  }
+  --shard->background_running_;
+}
+
+void Shard::StartBackground(const Config& config) {
+  auto add = [this](std::string name, std::chrono::milliseconds interval,
+                    std::function<Task<void>()> step) {
+    loops_.push_back(std::unique_ptr<Loop>(
+        new Loop{std::move(name), interval, std::move(step), boost::asio::steady_timer(io_)}));
+  };
+  add("local gateway deliveries", std::chrono::seconds(1), [this]() -> Task<void> {
+    // Full batches come back at once; otherwise rest until the next tick.
+    while (co_await local_gateway_.DeliverDue(50) == 50) {
+    }
+  });
+  if (config.background_work) {
+    add("order expiry and refunds", config.background_interval, [this]() -> Task<void> {
+      int expired = co_await orders_.ExpireDue(100);
+      if (expired > 0) spdlog::info("expired {} unpaid orders", expired);
+      co_await payments_.SendRefunds(std::nullopt);
+    });
+  }
+  for (auto& loop : loops_) {
+    ++background_running_;
+    boost::asio::co_spawn(io_, RunLoop(this, loop.get()), boost::asio::detached);
+  }
+}
+
+void Shard::StopBackground() {
+  boost::asio::post(io_, [this] {
+    for (auto& loop : loops_) {
+      loop->stopping = true;
+      loop->timer.cancel();
+    }
+  });
+}
+
+int Serve(const Config& given) {
+  Config config = given;
+  std::uint16_t port = http::ResolvePort(config.http_host, config.http_port);
+  if (config.local_webhook_url.empty()) {
+    std::string host = config.http_host == "0.0.0.0" ? "127.0.0.1" : config.http_host;
+    config.local_webhook_url =
+        "http://" + host + ":" + std::to_string(port) + "/api/v1/payments/webhooks/local";
+  }
   Shared shared(config);
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::unique_ptr<http::Server>> servers;
   http::ServerOptions options{.address = config.http_host,
-                              .port = http::ResolvePort(config.http_host, config.http_port),
+                              .port = port,
                               .body_limit = config.http_body_limit,
                               .is_upload = handlers::IsImageUpload,
                               .cors_origins = config.cors_origins,
@@ -131,11 +206,13 @@ int Serve(const Config& config) {
   using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<Guard> guards;
   std::vector<std::thread> threads;
+  // Background work runs on the first io thread only.
+  shards.front()->StartBackground(config);
   for (auto& shard : shards) {
     guards.emplace_back(shard->io().get_executor());
     threads.emplace_back([&io = shard->io()] { io.run(); });
   }
-  spdlog::info("serving on http://{}:{} with {} io threads", config.http_host, config.http_port,
+  spdlog::info("serving on http://{}:{} with {} io threads", config.http_host, port,
                config.http_threads);
 
   boost::asio::io_context signals_io;
@@ -161,6 +238,10 @@ int Serve(const Config& config) {
     spdlog::error("drain deadline passed with {} connections open; exiting now", still_open);
     spdlog::default_logger()->flush();
     std::_Exit(1);
+  }
+  shards.front()->StopBackground();
+  while (shards.front()->background_running() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   for (auto& guard : guards) guard.reset();
   for (auto& shard : shards) shard->io().stop();

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "app/config.hpp"
@@ -12,6 +15,7 @@
 #include "auth/signer.hpp"
 #include "clients/media/file_media_store.hpp"
 #include "clients/media/vips_image_processor.hpp"
+#include "clients/payments/local_gateway.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "handlers/system.hpp"
@@ -22,6 +26,8 @@
 #include "services/cart/cart_service.hpp"
 #include "services/listings/listings_service.hpp"
 #include "services/orders/checkout_service.hpp"
+#include "services/orders/orders_service.hpp"
+#include "services/payments/payments_service.hpp"
 #include "storage/pg/carts_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/orders_repository.hpp"
@@ -30,6 +36,7 @@
 #include "storage/pg/users_repository.hpp"
 #include "storage/redis/client.hpp"
 #include "storage/redis/rate_limiter.hpp"
+#include "storage/redis/stock_gate.hpp"
 
 namespace market::app {
 
@@ -61,6 +68,13 @@ class Shard {
   const http::Router& router() const { return router_; }
   pg::Pool& pool() { return pool_; }
 
+  // Background work on this shard's io thread: the local gateway's webhook deliveries and, when
+  // config.background_work, the expiry of unpaid orders and the retry of refunds. Stop() asks the
+  // loops to end after the step they are in; running() says how many have not yet.
+  void StartBackground(const Config& config);
+  void StopBackground();
+  int background_running() const { return background_running_.load(); }
+
  private:
   // First, so it is destroyed last: the pool's and Redis client's sockets and timers must go
   // while their io_context still exists. Serve() destroys a shard only once every connection
@@ -78,9 +92,25 @@ class Shard {
   pg::PgCartsRepository carts_repository_;
   services::CartService cart_;
   pg::PgOrdersRepository orders_repository_;
+  redis::RedisStockGate stock_gate_;
+  clients::LocalGateway local_gateway_;
+  services::PaymentsService payments_;
   services::CheckoutService checkout_;
+  services::OrdersService orders_;
   handlers::SystemProbes probes_;
   http::Router router_;
+
+  // A step of background work repeated every `interval` until stopped.
+  struct Loop {
+    std::string name;
+    std::chrono::milliseconds interval;
+    std::function<Task<void>()> step;
+    boost::asio::steady_timer timer;
+    bool stopping = false;
+  };
+  static Task<void> RunLoop(Shard* shard, Loop* loop);
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<int> background_running_{0};
 };
 
 // Serves HTTP on config.http_threads io threads until SIGINT or SIGTERM, then drains.

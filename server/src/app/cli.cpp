@@ -104,6 +104,8 @@ int RunCli(int argc, char** argv) {
   try {
     if (migrate->parsed()) return Migrate(*config);
     if (seed->parsed()) return SeedDemo(*config);
+    // `dev` also runs the background work that has no process of its own yet.
+    if (dev->parsed()) config->background_work = true;
     if (serve->parsed() || dev->parsed()) return Serve(*config);
   } catch (const std::exception& e) {
     spdlog::critical("marketplace: {}", e.what());

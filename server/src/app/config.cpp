@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -222,6 +223,29 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   read("ORDER_PAYMENT_TTL", DurationUpTo(std::chrono::hours(24)),
        "must be a duration up to 24h, e.g. 15m", config.order_payment_ttl);
   read("MAX_PENDING_ORDERS", InRange<int>(1, 100), "must be 1 to 100", config.max_pending_orders);
+  read("SELLER_DELIVERY_CONFIRM_AFTER", DurationUpTo(std::chrono::hours(24 * 90)),
+       "must be a duration up to 90d, e.g. 14d", config.seller_delivery_after);
+  if (auto v = get("PAYMENT_PROVIDER")) {
+    if (*v == "local") {
+      config.payment_provider = *v;
+    } else {
+      bad("PAYMENT_PROVIDER", "must be local");
+    }
+  }
+  if (auto v = get("LOCAL_PAYMENTS_WEBHOOK_SECRET")) {
+    if (v->size() < kMinSecretBytes) {
+      bad("LOCAL_PAYMENTS_WEBHOOK_SECRET", "must be at least 32 bytes");
+    } else {
+      config.local_webhook_secret = *v;
+    }
+  }
+  if (auto v = get("LOCAL_PAYMENTS_WEBHOOK_URL")) {
+    if (v->rfind("http://", 0) != 0) {
+      bad("LOCAL_PAYMENTS_WEBHOOK_URL", "must be an http:// URL");
+    } else {
+      config.local_webhook_url = *v;
+    }
+  }
   read("MEDIA_THREADS", InRange<unsigned>(1, 16), "must be 1 to 16", config.media_threads);
 
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
@@ -238,18 +262,22 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   return config;
 }
 
-Result<void> PrepareSecrets(Config& config) {
-  if (!config.jwt_secret.empty()) return Ok();
+namespace {
+
+// `value` from its variable, or in dev from VAR_DIR/`file`, generated there the first time.
+Result<void> PrepareSecret(const Config& config, std::string& value, const char* variable,
+                           const char* file) {
+  if (!value.empty()) return Ok();
   if (config.env != Environment::kDev) {
     return Error{.code = ErrorCode::kValidationFailed,
                  .message = "Invalid configuration.",
-                 .fields = {{"JWT_SECRET", "is required outside dev (at least 32 random bytes)"}}};
+                 .fields = {{variable, "is required outside dev (at least 32 random bytes)"}}};
   }
   namespace fs = std::filesystem;
-  fs::path path = fs::path(config.var_dir) / "jwt_secret";
+  fs::path path = fs::path(config.var_dir) / file;
   if (std::ifstream in(path); in) {
-    std::getline(in, config.jwt_secret);
-    if (config.jwt_secret.size() >= kMinSecretBytes) return Ok();
+    std::getline(in, value);
+    if (value.size() >= kMinSecretBytes) return Ok();
   }
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
@@ -261,8 +289,25 @@ Result<void> PrepareSecrets(Config& config) {
     out << secret << '\n';
   }
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  config.jwt_secret = secret;
+  value = secret;
   return Ok();
+}
+
+}  // namespace
+
+Result<void> PrepareSecrets(Config& config) {
+  std::vector<FieldError> missing;
+  for (auto [value, variable, file] :
+       {std::tuple{&config.jwt_secret, "JWT_SECRET", "jwt_secret"},
+        std::tuple{&config.local_webhook_secret, "LOCAL_PAYMENTS_WEBHOOK_SECRET",
+                   "local_webhook_secret"}}) {
+    auto prepared = PrepareSecret(config, *value, variable, file);
+    if (!prepared.ok()) missing.push_back(prepared.error().fields.front());
+  }
+  if (missing.empty()) return Ok();
+  return Error{.code = ErrorCode::kValidationFailed,
+               .message = "Invalid configuration.",
+               .fields = std::move(missing)};
 }
 
 }  // namespace market::app

@@ -47,6 +47,19 @@ struct Config {
   std::chrono::seconds order_payment_ttl{15 * 60};
   // Unpaid orders a buyer may have at once, so that nobody can lock up stock.
   int max_pending_orders = 5;
+  // A seller may confirm delivery of their shipped items this long after shipping.
+  std::chrono::seconds seller_delivery_after{std::chrono::hours(24 * 14)};
+
+  // The payment gateway: only the built-in `local` one for now.
+  std::string payment_provider = "local";
+  // Signs the local gateway's webhook deliveries (Stripe's scheme).
+  std::string local_webhook_secret;
+  // Where the local gateway delivers its events: this server's webhook unless set.
+  std::string local_webhook_url;
+
+  // Background work in this process (`marketplace dev`): expiring unpaid orders, retrying refunds.
+  bool background_work = false;
+  std::chrono::seconds background_interval{30};
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
   unsigned media_threads = 1;
 
@@ -64,8 +77,9 @@ std::optional<std::string> ProcessGetenv(const std::string& name);
 std::optional<services::RateRule> ParseRateRule(std::string_view text);
 std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
 
-// For the commands that issue tokens: JWT_SECRET must be set, except in dev, where a random one
-// is generated once and kept in VAR_DIR/jwt_secret so that sessions survive restarts.
+// For the commands that issue tokens or sign: JWT_SECRET and LOCAL_PAYMENTS_WEBHOOK_SECRET must be
+// set, except in dev, where random ones are generated once and kept in VAR_DIR (jwt_secret,
+// local_webhook_secret) so that sessions and pending deliveries survive restarts.
 Result<void> PrepareSecrets(Config& config);
 
 }  // namespace market::app

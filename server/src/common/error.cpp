@@ -8,6 +8,12 @@ std::string_view CodeName(ErrorCode code) {
       return "bad_request";
     case ErrorCode::kInvalidJson:
       return "invalid_json";
+    case ErrorCode::kInvalidSignature:
+      return "invalid_signature";
+    case ErrorCode::kPaymentDeclined:
+      return "card_declined";
+    case ErrorCode::kInsufficientFunds:
+      return "insufficient_funds";
     case ErrorCode::kValidationFailed:
       return "validation_failed";
     case ErrorCode::kUnauthenticated:
@@ -46,7 +52,11 @@ int HttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kBadRequest:
     case ErrorCode::kInvalidJson:
+    case ErrorCode::kInvalidSignature:
       return 400;
+    case ErrorCode::kPaymentDeclined:
+    case ErrorCode::kInsufficientFunds:
+      return 402;
     case ErrorCode::kUnauthenticated:
     case ErrorCode::kInvalidCredentials:
     case ErrorCode::kInvalidToken:

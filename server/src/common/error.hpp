@@ -13,11 +13,14 @@ namespace market {
 enum class ErrorCode {
   kBadRequest,
   kInvalidJson,
+  kInvalidSignature,  // a webhook whose signature or timestamp does not check out
   kValidationFailed,
   kUnauthenticated,
   kInvalidCredentials,
   kInvalidToken,
   kTokenReused,
+  kPaymentDeclined,    // the card was declined
+  kInsufficientFunds,  // the card was declined for insufficient funds
   kForbidden,
   kNotFound,
   kMethodNotAllowed,

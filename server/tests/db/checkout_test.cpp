@@ -7,16 +7,20 @@
 #include <boost/asio/io_context.hpp>
 #include <set>
 
+#include "clients/payments/local_gateway.hpp"
 #include "db/db_support.hpp"
 #include "db/users_support.hpp"
 #include "services/cart/cart_service.hpp"
 #include "services/orders/checkout_service.hpp"
+#include "services/orders/orders_service.hpp"
+#include "services/payments/payments_service.hpp"
 #include "storage/pg/carts_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/orders_repository.hpp"
 #include "storage/pg/params.hpp"
 #include "storage/pg/pool.hpp"
+#include "storage/redis/stock_gate.hpp"
 
 namespace market {
 namespace {
@@ -28,15 +32,30 @@ domain::ShippingAddress Address() {
       .recipient_name = "Ada Buyer", .line1 = "1 Main St", .city = "Springfield", .country = "us"};
 }
 
-class CheckoutTest : public ::testing::Test {
+// Every test runs twice: with the Redis stock gate in front of PostgreSQL, and with Redis
+// unreachable, where PostgreSQL alone must keep the same promises.
+redis::ClientOptions GateRedis(bool reachable) {
+  if (reachable) return redis::ParseRedisUrl(TestRedisUrl());
+  return redis::ClientOptions{.port = 1};  // nothing listens there
+}
+
+class CheckoutTest : public ::testing::TestWithParam<bool> {
  protected:
   CheckoutTest()
       : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
+        redis_(io_.get_executor(), GateRedis(GetParam())),
+        gate_(redis_, redis::StockGateOptions{.key_prefix = UniqueRedisKey("checkout", "stock:")}),
+        gateway_(pool_,
+                 clients::LocalGatewayOptions{.webhook_url = "http://127.0.0.1:1/",
+                                              .webhook_secret = std::string(32, 'w')},
+                 clock_),
         listings_(pool_),
         carts_(pool_),
         orders_(pool_),
         cart_(carts_, listings_),
-        checkout_(pool_, orders_, clock_, services::CheckoutOptions{}) {
+        checkout_(pool_, orders_, gate_, clock_, services::CheckoutOptions{}),
+        payments_(pool_, orders_, gate_, gateway_, clock_),
+        order_views_(pool_, orders_, gate_, payments_, clock_, services::OrdersOptions{}) {
     RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
   }
 
@@ -72,8 +91,12 @@ class CheckoutTest : public ::testing::Test {
       boost::asio::co_spawn(io_, place(checkout_, buyers[i], keys[i], out[i]),
                             boost::asio::detached);
     }
+    // Until every checkout has answered: the Redis connection keeps the io_context busy.
     io_.restart();
-    io_.run();
+    auto all_done = [&out] {
+      return std::all_of(out.begin(), out.end(), [](const auto& r) { return r.has_value(); });
+    };
+    while (!all_done()) io_.run_one();
     std::vector<Result<PlacedOrder>> results;
     for (auto& result : out) {
       EXPECT_TRUE(result.has_value());
@@ -83,16 +106,21 @@ class CheckoutTest : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
+  SystemClock clock_;
   pg::Pool pool_;
+  redis::Client redis_;
+  redis::RedisStockGate gate_;
+  clients::LocalGateway gateway_;
   pg::PgListingsRepository listings_;
   pg::PgCartsRepository carts_;
   pg::PgOrdersRepository orders_;
-  SystemClock clock_;
   services::CartService cart_;
   services::CheckoutService checkout_;
+  services::PaymentsService payments_;
+  services::OrdersService order_views_;
 };
 
-TEST_F(CheckoutTest, AFlashSaleNeverSellsMoreThanTheStock) {
+TEST_P(CheckoutTest, AFlashSaleNeverSellsMoreThanTheStock) {
   auto seller = NewUser();
   auto listing = NewListing(seller, 20);
   std::vector<services::Principal> buyers;
@@ -119,9 +147,13 @@ TEST_F(CheckoutTest, AFlashSaleNeverSellsMoreThanTheStock) {
   auto stored = RunTask(io_, listings_.Find(listing));
   EXPECT_EQ(stored->available(), 0);
   EXPECT_EQ(stored->quantity, 20) << "stock on hand only drops when paid";
+  if (GetParam()) {
+    EXPECT_EQ(RunTask(io_, gate_.Peek(listing)), std::optional<int>(0))
+        << "the Redis counter agrees with PostgreSQL";
+  }
 }
 
-TEST_F(CheckoutTest, OverlappingCartsInOppositeOrderNeitherDeadlockNorOversell) {
+TEST_P(CheckoutTest, OverlappingCartsInOppositeOrderNeitherDeadlockNorOversell) {
   auto seller = NewUser();
   auto a = NewListing(seller, 30);
   auto b = NewListing(seller, 30);
@@ -148,7 +180,7 @@ TEST_F(CheckoutTest, OverlappingCartsInOppositeOrderNeitherDeadlockNorOversell) 
   }
 }
 
-TEST_F(CheckoutTest, TheSameIdempotencyKeyTenTimesAtOnceMakesOneOrder) {
+TEST_P(CheckoutTest, TheSameIdempotencyKeyTenTimesAtOnceMakesOneOrder) {
   auto seller = NewUser();
   auto listing = NewListing(seller, 5);
   auto buyer = NewUser();
@@ -169,7 +201,7 @@ TEST_F(CheckoutTest, TheSameIdempotencyKeyTenTimesAtOnceMakesOneOrder) {
   EXPECT_TRUE(RunTask(io_, cart_.Get(buyer)).lines.empty()) << "the cart empties with the order";
 }
 
-TEST_F(CheckoutTest, TheSameKeyWithAnotherBodyIsRefused) {
+TEST_P(CheckoutTest, TheSameKeyWithAnotherBodyIsRefused) {
   auto seller = NewUser();
   auto buyer = NewUser();
   ASSERT_TRUE(RunTask(io_, cart_.SetItem(buyer, NewListing(seller, 5), 1)).ok());
@@ -180,7 +212,7 @@ TEST_F(CheckoutTest, TheSameKeyWithAnotherBodyIsRefused) {
   EXPECT_EQ(second.error().code, ErrorCode::kValidationFailed);
 }
 
-TEST_F(CheckoutTest, TheOrderKeepsWhatWasBoughtWhenTheListingChanges) {
+TEST_P(CheckoutTest, TheOrderKeepsWhatWasBoughtWhenTheListingChanges) {
   auto seller = NewUser();
   auto buyer = NewUser();
   auto listing = NewListing(seller, 5, 2500);
@@ -189,20 +221,20 @@ TEST_F(CheckoutTest, TheOrderKeepsWhatWasBoughtWhenTheListingChanges) {
   ASSERT_TRUE(placed.ok());
   domain::ListingPatch patch{.title = "Renamed", .price_cents = 9999};
   ASSERT_TRUE(RunTask(io_, listings_.Update(listing, patch, std::nullopt)).ok());
-  auto order = RunTask(io_, checkout_.Get(buyer, placed->order.id));
+  auto order = RunTask(io_, order_views_.Get(buyer, placed->order.id));
   ASSERT_TRUE(order.ok());
   EXPECT_EQ(order->items.at(0).title, "Flash sale item");
   EXPECT_EQ(order->items.at(0).unit_price_cents, 2500);
   EXPECT_EQ(order->total_cents, 5000);
   EXPECT_EQ(order->shipping_address.country, "US");
   auto stranger = NewUser();
-  EXPECT_FALSE(RunTask(io_, checkout_.Get(stranger, placed->order.id)).ok());
-  auto seen_by_seller = RunTask(io_, checkout_.Get(seller, placed->order.id));
+  EXPECT_FALSE(RunTask(io_, order_views_.Get(stranger, placed->order.id)).ok());
+  auto seen_by_seller = RunTask(io_, order_views_.Get(seller, placed->order.id));
   ASSERT_TRUE(seen_by_seller.ok());
   EXPECT_EQ(seen_by_seller->items.size(), 1u);
 }
 
-TEST_F(CheckoutTest, ReservedStockCannotBeEditedAway) {
+TEST_P(CheckoutTest, ReservedStockCannotBeEditedAway) {
   auto seller = NewUser();
   auto buyer = NewUser();
   auto listing = NewListing(seller, 5);
@@ -212,6 +244,10 @@ TEST_F(CheckoutTest, ReservedStockCannotBeEditedAway) {
   EXPECT_EQ(stored->reserved, 3);
   EXPECT_EQ(stored->available(), 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Gate, CheckoutTest, ::testing::Values(true, false), [](const auto& info) {
+  return info.param ? "WithRedis" : "WithoutRedis";
+});
 
 }  // namespace
 }  // namespace market

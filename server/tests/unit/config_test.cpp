@@ -73,6 +73,7 @@ TEST(Config, SecretIsRequiredOutsideDev) {
   auto secrets = PrepareSecrets(*config);
   ASSERT_FALSE(secrets.ok());
   EXPECT_TRUE(HasField(secrets.error(), "JWT_SECRET"));
+  EXPECT_TRUE(HasField(secrets.error(), "LOCAL_PAYMENTS_WEBHOOK_SECRET"));
 }
 
 TEST(Config, DevSecretIsGeneratedOnceAndKept) {
@@ -85,6 +86,9 @@ TEST(Config, DevSecretIsGeneratedOnceAndKept) {
   auto second = Load({{"VAR_DIR", dir.string()}});
   ASSERT_TRUE(PrepareSecrets(*second).ok());
   EXPECT_EQ(first->jwt_secret, second->jwt_secret);
+  EXPECT_GE(first->local_webhook_secret.size(), 32u);
+  EXPECT_EQ(first->local_webhook_secret, second->local_webhook_secret);
+  EXPECT_NE(first->jwt_secret, first->local_webhook_secret);
   std::filesystem::remove_all(dir);
 }
 

@@ -1,19 +1,18 @@
 #include "services/orders/checkout_service.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace market::services {
 namespace {
 
 constexpr std::size_t kMaxKeyLength = 255;
 
-Error NoSuchOrder() { return MakeError(ErrorCode::kNotFound, "No such order."); }
-
 }  // namespace
 
-CheckoutService::CheckoutService(Database& db, OrdersRepository& orders, const Clock& clock,
-                                 CheckoutOptions options)
-    : db_(db), orders_(orders), clock_(clock), options_(options) {}
+CheckoutService::CheckoutService(Database& db, OrdersRepository& orders, StockGate& gate,
+                                 const Clock& clock, CheckoutOptions options)
+    : db_(db), orders_(orders), gate_(gate), clock_(clock), options_(options) {}
 
 Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, std::string key,
                                                       std::string request_hash,
@@ -28,6 +27,60 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
     co_return ValidationError(std::move(errors));
   }
 
+  // The gate first, outside any transaction (Redis is a network call).
+  std::vector<StockWant> wants = co_await orders_.CartWants(buyer.user.id);
+  std::string hold = std::to_string(buyer.user.id.value) + ":" + key;
+  bool taken = false;
+  if (!wants.empty()) {
+    std::optional<Error> refused = co_await Admit(hold, wants, taken);
+    // A retry of a checkout that succeeded gets its order back even when the stock is gone now.
+    if (refused) {
+      std::optional<domain::OrderId> earlier = co_await orders_.KeyOrder(buyer.user.id, key);
+      if (!earlier) co_return std::move(*refused);
+    }
+  }
+
+  std::optional<Result<PlacedOrder>> placed;
+  std::exception_ptr failure;
+  try {
+    placed = co_await PlaceInPostgres(buyer, key, request_hash, address, taken ? &wants : nullptr);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // What the gate took for an order that was not made goes back.
+  if (taken && (failure || !placed->ok() || (*placed)->replayed)) co_await gate_.GiveBack(hold);
+  if (failure) std::rethrow_exception(failure);
+  co_return std::move(*placed);
+}
+
+Task<std::optional<Error>> CheckoutService::Admit(const std::string& hold,
+                                                  const std::vector<StockWant>& wants,
+                                                  bool& taken) {
+  auto hold_ttl = options_.payment_ttl + std::chrono::minutes(10);
+  GateResult result = co_await gate_.Take(hold, wants, hold_ttl);
+  if (result.outcome == GateOutcome::kMissing) {
+    // Unknown counters are rebuilt from PostgreSQL, then asked again.
+    std::vector<StockLevel> levels = co_await orders_.StockLevels(result.missing);
+    co_await gate_.Seed(levels);
+    result = co_await gate_.Take(hold, wants, hold_ttl);
+  }
+  taken = result.outcome == GateOutcome::kTaken;
+  if (result.outcome != GateOutcome::kRefused) co_return std::nullopt;
+  std::vector<FieldError> problems;
+  for (const auto& level : result.short_of) {
+    problems.push_back({"cart." + std::to_string(level.listing.value),
+                        "only " + std::to_string(std::max(0, level.available)) + " available"});
+  }
+  co_return Error{.code = ErrorCode::kConflict,
+                  .message = "Some items in the cart cannot be bought as they are.",
+                  .fields = std::move(problems)};
+}
+
+Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buyer,
+                                                           const std::string& key,
+                                                           const std::string& request_hash,
+                                                           const domain::ShippingAddress& address,
+                                                           const std::vector<StockWant>* admitted) {
   auto tx = co_await db_.Begin();
   co_await orders_.LockBuyer(*tx, buyer.user.id);
   ClaimOutcome claim = co_await orders_.ClaimKey(*tx, buyer.user.id, key, request_hash);
@@ -47,10 +100,23 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
                         "Too many unpaid orders: pay or cancel one before placing another.");
 
   std::vector<domain::CheckoutLine> lines = co_await orders_.LockCart(*tx, buyer.user.id);
+  if (admitted != nullptr) {
+    // The gate took what the cart held a moment ago; an order must take exactly that.
+    bool same = lines.size() == admitted->size();
+    for (std::size_t i = 0; same && i < lines.size(); ++i) {
+      same = lines[i].listing_id == (*admitted)[i].listing &&
+             lines[i].quantity == (*admitted)[i].quantity;
+    }
+    if (!same)
+      co_return MakeError(ErrorCode::kConflict,
+                          "The cart changed during checkout: look it over and try again.");
+  }
   if (auto refused = domain::CheckCheckout(lines, buyer.user.id)) co_return std::move(*refused);
   std::int64_t total = domain::OrderTotal(lines);
   domain::OrderId id = co_await orders_.Insert(*tx, buyer.user.id, lines, address, total,
                                                clock_.Now() + options_.payment_ttl);
+  co_await orders_.AddEvent(*tx, id, std::nullopt, "order.placed", domain::Actor::kBuyer,
+                            buyer.user.id, "");
   co_await orders_.CompleteKey(*tx, buyer.user.id, key, id);
   co_await orders_.RemoveFromCart(*tx, buyer.user.id, lines);
   co_await tx->Commit();
@@ -58,20 +124,6 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
   auto order = co_await orders_.Find(id);
   if (!order) throw std::logic_error("order vanished right after checkout");
   co_return PlacedOrder{.order = std::move(*order)};
-}
-
-Task<Result<domain::Order>> CheckoutService::Get(const Principal& viewer, domain::OrderId id) {
-  auto order = co_await orders_.Find(id);
-  if (!order) co_return NoSuchOrder();
-  if (order->buyer_id == viewer.user.id) co_return std::move(*order);
-  std::erase_if(order->items, [&viewer](const domain::OrderItem& item) {
-    return item.seller_id != viewer.user.id;
-  });
-  if (order->items.empty()) co_return NoSuchOrder();
-  // A seller is told what their own lines come to, not what the buyer spent elsewhere.
-  order->total_cents = 0;
-  for (const auto& item : order->items) order->total_cents += item.unit_price_cents * item.quantity;
-  co_return std::move(*order);
 }
 
 }  // namespace market::services

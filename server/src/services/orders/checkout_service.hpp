@@ -10,6 +10,7 @@
 #include "services/accounts/auth_service.hpp"
 #include "services/database.hpp"
 #include "services/orders/orders_repository.hpp"
+#include "services/orders/stock_gate.hpp"
 
 namespace market::services {
 
@@ -24,22 +25,33 @@ struct PlacedOrder {
 };
 
 // Turns the buyer's cart into one order that reserves its stock until paid or expired.
-// PostgreSQL decides: the listings are locked in id order and availability is checked under the
-// locks, so concurrent checkouts can never reserve more than is on hand.
+// The Redis stock gate admits first (all lines at once, or none), so that only the few who can
+// succeed contend for the hot listing rows; PostgreSQL then decides: the listings are locked in
+// id order and availability is checked under the locks, so concurrent checkouts can never
+// reserve more than is on hand, whatever the counters say, and with Redis down checkout still
+// works (slower, never wrong).
 class CheckoutService {
  public:
-  CheckoutService(Database& db, OrdersRepository& orders, const Clock& clock,
+  CheckoutService(Database& db, OrdersRepository& orders, StockGate& gate, const Clock& clock,
                   CheckoutOptions options);
 
   // `request_hash` identifies the request body: the same key with another body is refused.
   Task<Result<PlacedOrder>> PlaceOrder(const Principal& buyer, std::string idempotency_key,
                                        std::string request_hash, domain::ShippingAddress address);
-  // The buyer sees the whole order; a seller only their own lines; anyone else: 404.
-  Task<Result<domain::Order>> Get(const Principal& viewer, domain::OrderId id);
 
  private:
   Database& db_;
+  Task<Result<PlacedOrder>> PlaceInPostgres(const Principal& buyer, const std::string& key,
+                                            const std::string& request_hash,
+                                            const domain::ShippingAddress& address,
+                                            const std::vector<StockWant>* admitted);
+  // Admission through the gate. Answers the refusal if there is one; `taken` says whether the
+  // gate took stock under `hold` that must be given back if the order is not made.
+  Task<std::optional<Error>> Admit(const std::string& hold, const std::vector<StockWant>& wants,
+                                   bool& taken);
+
   OrdersRepository& orders_;
+  StockGate& gate_;
   const Clock& clock_;
   CheckoutOptions options_;
 };

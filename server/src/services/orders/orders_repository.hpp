@@ -8,6 +8,7 @@
 #include "common/task.hpp"
 #include "domain/orders/order.hpp"
 #include "services/database.hpp"
+#include "services/orders/stock_gate.hpp"
 
 namespace market::services {
 
@@ -42,6 +43,75 @@ class OrdersRepository {
   virtual Task<void> RemoveFromCart(Transaction& tx, UserId buyer,
                                     const std::vector<domain::CheckoutLine>& lines) = 0;
   virtual Task<std::optional<domain::Order>> Find(domain::OrderId id) = 0;
+
+  // --- For the stock gate (no transaction) ---
+  // What the buyer's cart asks for, as it is now.
+  virtual Task<std::vector<StockWant>> CartWants(UserId buyer) = 0;
+  // Available stock (on hand minus unexpired reservations) of each listing that exists.
+  virtual Task<std::vector<StockLevel>> StockLevels(const std::vector<ListingId>& listings) = 0;
+  // The order an earlier request with this key made, if it finished.
+  virtual Task<std::optional<domain::OrderId>> KeyOrder(UserId buyer, std::string_view key) = 0;
+
+  // --- The lifecycle ---
+  // Locks the order row for the rest of `tx` and reads the order under the lock.
+  virtual Task<std::optional<domain::Order>> Lock(Transaction& tx, domain::OrderId id) = 0;
+  // Up to `limit` unpaid orders past their deadline that nobody else holds, locked for `tx`.
+  virtual Task<std::vector<domain::Order>> LockExpired(Transaction& tx, int limit) = 0;
+  // Records the provider's intent for the order unless it has one; answers the one it has.
+  virtual Task<std::string> AttachIntent(domain::OrderId id, std::string_view provider,
+                                         std::string_view intent_id) = 0;
+  // Takes the lines' stock out of listings.quantity (locked in id order). False, and nothing
+  // taken, if some listing has less on hand than its line.
+  virtual Task<bool> TakeStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
+  // Puts the lines' stock back (listings locked in id order).
+  virtual Task<void> ReturnStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
+  virtual Task<void> SetStatus(Transaction& tx, domain::OrderId id, domain::OrderStatus status) = 0;
+  // Moves every item of the order in `from` to `to`.
+  virtual Task<void> SetItemsStatus(Transaction& tx, domain::OrderId id, domain::ItemStatus from,
+                                    domain::ItemStatus to) = 0;
+  // Cancels every item not yet shipped.
+  virtual Task<void> CancelItems(Transaction& tx, domain::OrderId id) = 0;
+  virtual Task<void> ShipItems(Transaction& tx, domain::OrderId id,
+                               const std::vector<std::int64_t>& items, std::string_view carrier,
+                               std::string_view tracking_code) = 0;
+  virtual Task<void> DeliverItems(Transaction& tx, domain::OrderId id,
+                                  const std::vector<std::int64_t>& items) = 0;
+  virtual Task<void> AddEvent(Transaction& tx, domain::OrderId id, std::optional<std::int64_t> item,
+                              std::string_view type, domain::Actor actor,
+                              std::optional<UserId> actor_id, std::string_view detail) = 0;
+  // Records a provider's webhook event; false if it was recorded before (nothing more to do).
+  virtual Task<bool> RecordPaymentEvent(Transaction& tx, std::string_view provider,
+                                        std::string_view event_id, std::string_view type,
+                                        std::optional<domain::OrderId> order,
+                                        std::string_view outcome) = 0;
+  // A full refund of the order, pending until the provider confirms it. Once per order.
+  virtual Task<void> AddRefund(Transaction& tx, const domain::Order& order,
+                               std::string_view reason) = 0;
+
+  // Pending refunds due for an attempt, leased: each is not handed out again until its next
+  // attempt time, which backs off.
+  struct RefundTask {
+    std::int64_t id = 0;
+    domain::OrderId order;
+    std::string provider;
+    std::string intent_id;
+    std::int64_t amount_cents = 0;
+    std::string reason;
+  };
+  virtual Task<std::vector<RefundTask>> LeaseRefunds(std::optional<domain::OrderId> order,
+                                                     int limit) = 0;
+  virtual Task<void> RefundSucceeded(std::int64_t refund, std::string_view provider_refund_id) = 0;
+  virtual Task<void> RefundFailed(std::int64_t refund, std::string_view error) = 0;
+
+  // A page of orders, newest first: the buyer's, or those with a line sold by `seller`.
+  struct ListQuery {
+    UserId viewer;
+    bool as_seller = false;
+    std::optional<domain::OrderStatus> status;  // the effective status
+    std::optional<std::int64_t> before;         // order ids below this
+    int limit = 20;
+  };
+  virtual Task<std::vector<domain::Order>> List(const ListQuery& query) = 0;
 };
 
 }  // namespace market::services

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "storage/pg/params.hpp"
 #include "storage/pg/stock_sql.hpp"
 
@@ -64,16 +66,150 @@ constexpr Statement kCompleteKey{
 constexpr Statement kRemoveFromCart{
     "orders.remove_from_cart", "DELETE FROM cart_items WHERE user_id = $1 AND listing_id = $2"};
 
-constexpr Statement kFind{
-    "orders.find",
-    "SELECT o.id, o.buyer_id, o.status, o.currency, o.total_cents, o.shipping_address::text AS "
-    "shipping_address, o.expires_at, o.created_at, "
-    "(SELECT json_agg(json_build_object('id', i.id, 'listing_id', i.listing_id, 'seller_id', "
-    "i.seller_id, 'seller_username', i.seller_username, 'seller_display_name', "
-    "i.seller_display_name, 'title', i.title, 'unit_price_cents', i.unit_price_cents, "
-    "'currency', i.currency, 'quantity', i.quantity, 'image_key', i.image_key, 'status', "
-    "i.status) ORDER BY i.id) FROM order_items i WHERE i.order_id = o.id)::text AS items "
-    "FROM orders o WHERE o.id = $1"};
+// Microseconds since the epoch, for timestamps inside json_agg.
+#define MARKET_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
+
+// An order with its items, events and refunds, in one row. Followed by a WHERE on `o`.
+#define MARKET_ORDER_SELECT \
+  "SELECT o.id, o.buyer_id, bu.username::text AS buyer_username, bu.display_name AS "              \
+  "buyer_display_name, o.status, o.expires_at <= now() AS past_expiry, o.currency, o.total_cents, " \
+  "o.shipping_address::text AS shipping_address, o.payment_provider, o.payment_intent_id, "        \
+  "o.paid_at, o.expires_at, o.created_at, o.updated_at, "                                          \
+  "(SELECT json_agg(json_build_object('id', i.id, 'listing_id', i.listing_id, 'seller_id', "       \
+  "i.seller_id, 'seller_username', i.seller_username, 'seller_display_name', "                     \
+  "i.seller_display_name, 'title', i.title, 'unit_price_cents', i.unit_price_cents, "              \
+  "'currency', i.currency, 'quantity', i.quantity, 'image_key', i.image_key, 'status', "           \
+  "i.status, 'carrier', i.carrier, 'tracking_code', i.tracking_code, 'shipped_at', "               \
+  MARKET_US("i.shipped_at") ", 'delivered_at', " MARKET_US("i.delivered_at")                        \
+  ") ORDER BY i.id) FROM order_items i WHERE i.order_id = o.id)::text AS items, "                  \
+  "(SELECT json_agg(json_build_object('item_id', e.item_id, 'type', e.type, 'actor', e.actor, "    \
+  "'at', " MARKET_US("e.created_at") ") ORDER BY e.id) FROM order_events e WHERE e.order_id = "   \
+  "o.id)::text AS events, "                                                                        \
+  "(SELECT json_agg(json_build_object('amount_cents', r.amount_cents, 'currency', r.currency, "    \
+  "'reason', r.reason, 'status', r.status, 'at', " MARKET_US("r.created_at")                        \
+  ") ORDER BY r.id) FROM refunds r WHERE r.order_id = o.id)::text AS refunds "                     \
+  "FROM orders o JOIN users bu ON bu.id = o.buyer_id "
+
+constexpr Statement kFind{"orders.find", MARKET_ORDER_SELECT "WHERE o.id = $1"};
+
+constexpr Statement kLockOrder{"orders.lock", "SELECT id FROM orders WHERE id = $1 FOR UPDATE"};
+
+constexpr Statement kLockExpired{
+    "orders.lock_expired",
+    "SELECT id FROM orders WHERE status = 'pending_payment' AND expires_at <= now() "
+    "ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED"};
+
+constexpr Statement kFindMany{"orders.find_many",
+                              MARKET_ORDER_SELECT "WHERE o.id = ANY($1::bigint[]) ORDER BY o.id"};
+
+constexpr Statement kCartWants{
+    "orders.cart_wants",
+    "SELECT listing_id, quantity FROM cart_items WHERE user_id = $1 ORDER BY listing_id"};
+
+constexpr Statement kStockLevels{
+    "orders.stock_levels",
+    "SELECT l.id, l.quantity - " MARKET_RESERVED_SQL("l.id") " AS available FROM listings l "
+    "WHERE l.id = ANY($1::bigint[])"};
+
+constexpr Statement kKeyOrder{
+    "orders.key_order",
+    "SELECT order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND order_id IS NOT "
+    "NULL"};
+
+constexpr Statement kAttachIntent{
+    "orders.attach_intent",
+    "WITH set AS (UPDATE orders SET payment_provider = $2, payment_intent_id = $3, updated_at = "
+    "now() WHERE id = $1 AND payment_intent_id IS NULL RETURNING payment_intent_id) "
+    "SELECT payment_intent_id FROM set UNION ALL "
+    "SELECT payment_intent_id FROM orders WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM set)"};
+
+constexpr Statement kLockListing{"orders.lock_listing",
+                                 "SELECT quantity FROM listings WHERE id = $1 FOR UPDATE"};
+
+constexpr Statement kAddStock{
+    "orders.add_stock",
+    "UPDATE listings SET quantity = quantity + $2, version = version + 1, updated_at = now() "
+    "WHERE id = $1"};
+
+constexpr Statement kSetStatus{
+    "orders.set_status",
+    "UPDATE orders SET status = $2, updated_at = now(), paid_at = CASE WHEN $2 = 'paid' THEN "
+    "now() ELSE paid_at END WHERE id = $1"};
+
+constexpr Statement kSetItemsStatus{
+    "orders.set_items_status",
+    "UPDATE order_items SET status = $3 WHERE order_id = $1 AND status = $2"};
+
+constexpr Statement kCancelItems{
+    "orders.cancel_items",
+    "UPDATE order_items SET status = 'cancelled' WHERE order_id = $1 AND status IN "
+    "('pending_payment', 'awaiting_shipment')"};
+
+constexpr Statement kShipItems{
+    "orders.ship_items",
+    "UPDATE order_items SET status = 'shipped', carrier = $3, tracking_code = $4, shipped_at = "
+    "now() WHERE order_id = $1 AND id = ANY($2::bigint[]) AND status = 'awaiting_shipment'"};
+
+constexpr Statement kDeliverItems{
+    "orders.deliver_items",
+    "UPDATE order_items SET status = 'delivered', delivered_at = now() WHERE order_id = $1 AND "
+    "id = ANY($2::bigint[]) AND status = 'shipped'"};
+
+constexpr Statement kTouchOrder{"orders.touch",
+                                "UPDATE orders SET updated_at = now() WHERE id = $1"};
+
+constexpr Statement kAddEvent{
+    "orders.add_event",
+    "INSERT INTO order_events (order_id, item_id, type, actor, actor_id, detail) "
+    "VALUES ($1, $2, $3, $4, $5, nullif($6, ''))"};
+
+constexpr Statement kRecordPaymentEvent{
+    "orders.record_payment_event",
+    "INSERT INTO payment_events (provider, event_id, type, order_id, outcome) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING event_id"};
+
+constexpr Statement kAddRefund{
+    "orders.add_refund",
+    "INSERT INTO refunds (order_id, provider, payment_intent_id, amount_cents, currency, reason) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING"};
+
+// A lease: a refund handed out is not handed out again before its next attempt time, so two
+// sweeps never ask the provider at once (and the idempotency key covers a lease that ran out).
+constexpr Statement kLeaseRefunds{
+    "orders.lease_refunds",
+    "UPDATE refunds SET attempts = attempts + 1, next_attempt_at = now() + "
+    "least(interval '1 hour', interval '2 seconds' * power(2, least(attempts, 12))), "
+    "updated_at = now() WHERE id IN (SELECT id FROM refunds WHERE status = 'pending' AND "
+    "next_attempt_at <= now() AND ($1::bigint IS NULL OR order_id = $1) ORDER BY next_attempt_at "
+    "LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, order_id, provider, payment_intent_id, amount_cents, reason"};
+
+constexpr Statement kRefundSucceeded{
+    "orders.refund_succeeded",
+    "WITH done AS (UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, "
+    "last_error = NULL, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING "
+    "order_id) INSERT INTO order_events (order_id, type, actor, detail) SELECT order_id, "
+    "'refund.succeeded', 'provider', $2 FROM done"};
+
+constexpr Statement kRefundFailed{
+    "orders.refund_failed", "UPDATE refunds SET last_error = $2, updated_at = now() WHERE id = $1"};
+
+// The effective status, as Order::Status() computes it.
+#define MARKET_EFFECTIVE_STATUS                                                            \
+  "(CASE WHEN o.status = 'pending_payment' AND o.expires_at <= now() THEN 'expired' ELSE " \
+  "o.status END)"
+
+constexpr Statement kListBuyer{"orders.list_buyer",
+                               "SELECT o.id FROM orders o WHERE o.buyer_id = $1 AND ($2::text IS "
+                               "NULL OR " MARKET_EFFECTIVE_STATUS
+                               " = $2) AND ($3::bigint IS NULL OR o.id < $3) "
+                               "ORDER BY o.id DESC LIMIT $4"};
+
+constexpr Statement kListSeller{
+    "orders.list_seller",
+    "SELECT o.id FROM orders o WHERE o.id IN (SELECT DISTINCT i.order_id FROM order_items i "
+    "WHERE i.seller_id = $1 AND ($3::bigint IS NULL OR i.order_id < $3)) AND ($2::text IS NULL "
+    "OR " MARKET_EFFECTIVE_STATUS " = $2) ORDER BY o.id DESC LIMIT $4"};
 
 std::string AddressJson(const domain::ShippingAddress& a) {
   return json::serialize(json::object{{"recipient_name", a.recipient_name},
@@ -101,8 +237,20 @@ domain::ShippingAddress AddressFromJson(const json::object& o) {
                                  .phone = text("phone")};
 }
 
+std::optional<TimePoint> OptMicros(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  return TimePoint(std::chrono::microseconds(v->to_number<std::int64_t>()));
+}
+
+std::optional<std::string> OptText(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string(v->as_string());
+}
+
 domain::OrderItem ItemFromJson(const json::object& o) {
-  domain::OrderItem item{
+  return domain::OrderItem{
       .id = o.at("id").to_number<std::int64_t>(),
       .listing_id = ListingId{o.at("listing_id").to_number<std::int64_t>()},
       .seller_id = UserId{o.at("seller_id").to_number<std::int64_t>()},
@@ -112,9 +260,90 @@ domain::OrderItem ItemFromJson(const json::object& o) {
       .unit_price_cents = o.at("unit_price_cents").to_number<std::int64_t>(),
       .currency = std::string(o.at("currency").as_string()),
       .quantity = o.at("quantity").to_number<int>(),
-      .status = std::string(o.at("status").as_string())};
-  if (o.at("image_key").is_string()) item.image_key = std::string(o.at("image_key").as_string());
-  return item;
+      .image_key = OptText(o, "image_key"),
+      .status = domain::ParseItemStatus(o.at("status").as_string())
+                    .value_or(domain::ItemStatus::kPendingPayment),
+      .carrier = OptText(o, "carrier"),
+      .tracking_code = OptText(o, "tracking_code"),
+      .shipped_at = OptMicros(o, "shipped_at"),
+      .delivered_at = OptMicros(o, "delivered_at")};
+}
+
+domain::OrderEvent EventFromJson(const json::object& o) {
+  domain::OrderEvent event{
+      .type = std::string(o.at("type").as_string()),
+      .actor = domain::ParseActor(o.at("actor").as_string()).value_or(domain::Actor::kSystem),
+      .at = OptMicros(o, "at").value_or(TimePoint{})};
+  if (!o.at("item_id").is_null()) event.item_id = o.at("item_id").to_number<std::int64_t>();
+  return event;
+}
+
+domain::Refund RefundFromJson(const json::object& o) {
+  return domain::Refund{.amount_cents = o.at("amount_cents").to_number<std::int64_t>(),
+                        .currency = std::string(o.at("currency").as_string()),
+                        .reason = std::string(o.at("reason").as_string()),
+                        .status = std::string(o.at("status").as_string()),
+                        .created_at = OptMicros(o, "at").value_or(TimePoint{})};
+}
+
+// A json_agg column: an array, or NULL when there were no rows.
+template <typename T, typename FromJson>
+std::vector<T> Aggregated(const QueryResult& rows, int r, std::string_view column,
+                          FromJson from_json) {
+  std::vector<T> out;
+  if (rows.IsNull(r, column)) return out;
+  json::value parsed = json::parse(rows.Text(r, column));
+  const json::array& array = parsed.as_array();
+  out.reserve(array.size());
+  for (const auto& element : array) out.push_back(from_json(element.as_object()));
+  return out;
+}
+
+domain::Order OrderFromRow(const QueryResult& r, int row) {
+  json::value address = json::parse(r.Text(row, "shipping_address"));
+  return domain::Order{.id = domain::OrderId{r.Int(row, "id")},
+                       .buyer_id = UserId{r.Int(row, "buyer_id")},
+                       .buyer_username = r.String(row, "buyer_username"),
+                       .buyer_display_name = r.String(row, "buyer_display_name"),
+                       .stored_status = domain::ParseOrderStatus(r.Text(row, "status"))
+                                            .value_or(domain::OrderStatus::kPendingPayment),
+                       .past_expiry = r.Bool(row, "past_expiry"),
+                       .currency = r.String(row, "currency"),
+                       .total_cents = r.Int(row, "total_cents"),
+                       .shipping_address = AddressFromJson(address.as_object()),
+                       .payment_provider = r.OptString(row, "payment_provider"),
+                       .payment_intent_id = r.OptString(row, "payment_intent_id"),
+                       .paid_at = r.OptTime(row, "paid_at"),
+                       .expires_at = r.Time(row, "expires_at"),
+                       .created_at = r.Time(row, "created_at"),
+                       .updated_at = r.Time(row, "updated_at"),
+                       .items = Aggregated<domain::OrderItem>(r, row, "items", ItemFromJson),
+                       .refunds = Aggregated<domain::Refund>(r, row, "refunds", RefundFromJson),
+                       .events = Aggregated<domain::OrderEvent>(r, row, "events", EventFromJson)};
+}
+
+std::string BigintArray(const std::vector<std::int64_t>& values) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(values[i]);
+  }
+  return text + "}";
+}
+
+// Merged per listing and sorted by id: the order every transaction locks listings in.
+std::vector<services::StockWant> ByListing(std::vector<services::StockWant> lines) {
+  std::sort(lines.begin(), lines.end(),
+            [](const auto& a, const auto& b) { return a.listing.value < b.listing.value; });
+  std::vector<services::StockWant> merged;
+  for (const auto& line : lines) {
+    if (!merged.empty() && merged.back().listing == line.listing) {
+      merged.back().quantity += line.quantity;
+    } else {
+      merged.push_back(line);
+    }
+  }
+  return merged;
 }
 
 }  // namespace
@@ -200,21 +429,197 @@ Task<void> PgOrdersRepository::RemoveFromCart(services::Transaction& tx, UserId 
 }
 
 Task<std::optional<domain::Order>> PgOrdersRepository::Find(domain::OrderId id) {
-  QueryResult r = co_await pool_.Execute(kFind, Params(id.value));
-  if (r.empty()) co_return std::nullopt;
-  json::value address = json::parse(r.Text(0, "shipping_address"));
-  domain::Order order{.id = id,
-                      .buyer_id = UserId{r.Int(0, "buyer_id")},
-                      .status = domain::ParseOrderStatus(r.Text(0, "status"))
-                                    .value_or(domain::OrderStatus::kPendingPayment),
-                      .currency = r.String(0, "currency"),
-                      .total_cents = r.Int(0, "total_cents"),
-                      .shipping_address = AddressFromJson(address.as_object()),
-                      .expires_at = r.Time(0, "expires_at"),
-                      .created_at = r.Time(0, "created_at")};
-  json::value items = json::parse(r.Text(0, "items"));
-  for (const auto& item : items.as_array()) order.items.push_back(ItemFromJson(item.as_object()));
-  co_return order;
+  QueryResult rows = co_await pool_.Execute(kFind, Params(id.value));
+  if (rows.empty()) co_return std::nullopt;
+  co_return OrderFromRow(rows, 0);
+}
+
+Task<std::vector<services::StockWant>> PgOrdersRepository::CartWants(UserId buyer) {
+  QueryResult rows = co_await pool_.Execute(kCartWants, Params(buyer.value));
+  std::vector<services::StockWant> wants;
+  for (int r = 0; r < rows.size(); ++r) {
+    wants.push_back(services::StockWant{.listing = ListingId{rows.Int(r, "listing_id")},
+                                        .quantity = static_cast<int>(rows.Int(r, "quantity"))});
+  }
+  co_return wants;
+}
+
+Task<std::vector<services::StockLevel>> PgOrdersRepository::StockLevels(
+    const std::vector<ListingId>& listings) {
+  std::vector<std::int64_t> ids;
+  for (auto id : listings) ids.push_back(id.value);
+  std::string array = BigintArray(ids);
+  QueryResult rows = co_await pool_.Execute(kStockLevels, Params(array));
+  std::vector<services::StockLevel> levels;
+  for (int r = 0; r < rows.size(); ++r) {
+    levels.push_back(services::StockLevel{
+        .listing = ListingId{rows.Int(r, "id")},
+        .available = static_cast<int>(std::max<std::int64_t>(0, rows.Int(r, "available")))});
+  }
+  co_return levels;
+}
+
+Task<std::optional<domain::OrderId>> PgOrdersRepository::KeyOrder(UserId buyer,
+                                                                  std::string_view key) {
+  QueryResult rows = co_await pool_.Execute(kKeyOrder, Params(buyer.value, key));
+  if (rows.empty()) co_return std::nullopt;
+  co_return domain::OrderId{rows.Int(0, "order_id")};
+}
+
+Task<std::optional<domain::Order>> PgOrdersRepository::Lock(services::Transaction& tx,
+                                                            domain::OrderId id) {
+  Transaction& pg = AsPg(tx);
+  QueryResult locked = co_await pg.Execute(kLockOrder, Params(id.value));
+  if (locked.empty()) co_return std::nullopt;
+  // A fresh statement: it sees whatever the transactions this one waited for committed.
+  QueryResult rows = co_await pg.Execute(kFind, Params(id.value));
+  co_return OrderFromRow(rows, 0);
+}
+
+Task<std::vector<domain::Order>> PgOrdersRepository::LockExpired(services::Transaction& tx,
+                                                                 int limit) {
+  Transaction& pg = AsPg(tx);
+  QueryResult locked = co_await pg.Execute(kLockExpired, Params(limit));
+  std::vector<domain::Order> orders;
+  if (locked.empty()) co_return orders;
+  std::vector<std::int64_t> ids;
+  for (int r = 0; r < locked.size(); ++r) ids.push_back(locked.Int(r, "id"));
+  std::string array = BigintArray(ids);
+  QueryResult rows = co_await pg.Execute(kFindMany, Params(array));
+  for (int r = 0; r < rows.size(); ++r) orders.push_back(OrderFromRow(rows, r));
+  co_return orders;
+}
+
+Task<std::string> PgOrdersRepository::AttachIntent(domain::OrderId id, std::string_view provider,
+                                                   std::string_view intent_id) {
+  QueryResult rows = co_await pool_.Execute(kAttachIntent, Params(id.value, provider, intent_id));
+  co_return rows.empty() ? std::string() : rows.String(0, "payment_intent_id");
+}
+
+Task<bool> PgOrdersRepository::TakeStock(services::Transaction& tx,
+                                         const std::vector<services::StockWant>& lines) {
+  Transaction& pg = AsPg(tx);
+  std::vector<services::StockWant> merged = ByListing(lines);
+  for (const auto& line : merged) {
+    QueryResult row = co_await pg.Execute(kLockListing, Params(line.listing.value));
+    if (row.empty() || row.Int(0, "quantity") < line.quantity) co_return false;
+  }
+  for (const auto& line : merged) {
+    co_await pg.Execute(kAddStock, Params(line.listing.value, -line.quantity));
+  }
+  co_return true;
+}
+
+Task<void> PgOrdersRepository::ReturnStock(services::Transaction& tx,
+                                           const std::vector<services::StockWant>& lines) {
+  Transaction& pg = AsPg(tx);
+  std::vector<services::StockWant> merged = ByListing(lines);
+  for (const auto& line : merged) {
+    co_await pg.Execute(kAddStock, Params(line.listing.value, line.quantity));
+  }
+}
+
+Task<void> PgOrdersRepository::SetStatus(services::Transaction& tx, domain::OrderId id,
+                                         domain::OrderStatus status) {
+  co_await AsPg(tx).Execute(kSetStatus, Params(id.value, domain::OrderStatusName(status)));
+}
+
+Task<void> PgOrdersRepository::SetItemsStatus(services::Transaction& tx, domain::OrderId id,
+                                              domain::ItemStatus from, domain::ItemStatus to) {
+  co_await AsPg(tx).Execute(
+      kSetItemsStatus, Params(id.value, domain::ItemStatusName(from), domain::ItemStatusName(to)));
+}
+
+Task<void> PgOrdersRepository::CancelItems(services::Transaction& tx, domain::OrderId id) {
+  co_await AsPg(tx).Execute(kCancelItems, Params(id.value));
+}
+
+Task<void> PgOrdersRepository::ShipItems(services::Transaction& tx, domain::OrderId id,
+                                         const std::vector<std::int64_t>& items,
+                                         std::string_view carrier, std::string_view tracking_code) {
+  Transaction& pg = AsPg(tx);
+  std::string array = BigintArray(items);
+  co_await pg.Execute(kShipItems, Params(id.value, array, carrier, tracking_code));
+  co_await pg.Execute(kTouchOrder, Params(id.value));
+}
+
+Task<void> PgOrdersRepository::DeliverItems(services::Transaction& tx, domain::OrderId id,
+                                            const std::vector<std::int64_t>& items) {
+  Transaction& pg = AsPg(tx);
+  std::string array = BigintArray(items);
+  co_await pg.Execute(kDeliverItems, Params(id.value, array));
+  co_await pg.Execute(kTouchOrder, Params(id.value));
+}
+
+Task<void> PgOrdersRepository::AddEvent(services::Transaction& tx, domain::OrderId id,
+                                        std::optional<std::int64_t> item, std::string_view type,
+                                        domain::Actor actor, std::optional<UserId> actor_id,
+                                        std::string_view detail) {
+  std::optional<std::int64_t> actor_value;
+  if (actor_id) actor_value = actor_id->value;
+  co_await AsPg(tx).Execute(
+      kAddEvent, Params(id.value, item, type, domain::ActorName(actor), actor_value, detail));
+}
+
+Task<bool> PgOrdersRepository::RecordPaymentEvent(services::Transaction& tx,
+                                                  std::string_view provider,
+                                                  std::string_view event_id, std::string_view type,
+                                                  std::optional<domain::OrderId> order,
+                                                  std::string_view outcome) {
+  std::optional<std::int64_t> order_value;
+  if (order) order_value = order->value;
+  QueryResult rows = co_await AsPg(tx).Execute(
+      kRecordPaymentEvent, Params(provider, event_id, type, order_value, outcome));
+  co_return !rows.empty();
+}
+
+Task<void> PgOrdersRepository::AddRefund(services::Transaction& tx, const domain::Order& order,
+                                         std::string_view reason) {
+  co_await AsPg(tx).Execute(kAddRefund,
+                            Params(order.id.value, order.payment_provider, order.payment_intent_id,
+                                   order.total_cents, order.currency, reason));
+}
+
+Task<std::vector<services::OrdersRepository::RefundTask>> PgOrdersRepository::LeaseRefunds(
+    std::optional<domain::OrderId> order, int limit) {
+  std::optional<std::int64_t> order_value;
+  if (order) order_value = order->value;
+  QueryResult rows = co_await pool_.Execute(kLeaseRefunds, Params(order_value, limit));
+  std::vector<RefundTask> tasks;
+  for (int r = 0; r < rows.size(); ++r) {
+    tasks.push_back(RefundTask{.id = rows.Int(r, "id"),
+                               .order = domain::OrderId{rows.Int(r, "order_id")},
+                               .provider = rows.String(r, "provider"),
+                               .intent_id = rows.String(r, "payment_intent_id"),
+                               .amount_cents = rows.Int(r, "amount_cents"),
+                               .reason = rows.String(r, "reason")});
+  }
+  co_return tasks;
+}
+
+Task<void> PgOrdersRepository::RefundSucceeded(std::int64_t refund,
+                                               std::string_view provider_refund_id) {
+  co_await pool_.Execute(kRefundSucceeded, Params(refund, provider_refund_id));
+}
+
+Task<void> PgOrdersRepository::RefundFailed(std::int64_t refund, std::string_view error) {
+  co_await pool_.Execute(kRefundFailed, Params(refund, error));
+}
+
+Task<std::vector<domain::Order>> PgOrdersRepository::List(const ListQuery& query) {
+  std::optional<std::string_view> status;
+  if (query.status) status = domain::OrderStatusName(*query.status);
+  const Statement& statement = query.as_seller ? kListSeller : kListBuyer;
+  QueryResult ids = co_await pool_.Execute(
+      statement, Params(query.viewer.value, status, query.before, query.limit));
+  std::vector<domain::Order> orders;
+  if (ids.empty()) co_return orders;
+  std::vector<std::int64_t> values;
+  for (int r = 0; r < ids.size(); ++r) values.push_back(ids.Int(r, "id"));
+  std::string array = BigintArray(values);
+  QueryResult rows = co_await pool_.Execute(kFindMany, Params(array));
+  for (int r = rows.size() - 1; r >= 0; --r) orders.push_back(OrderFromRow(rows, r));
+  co_return orders;
 }
 
 }  // namespace market::pg
