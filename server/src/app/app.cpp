@@ -89,6 +89,7 @@ Shared::Shared(const Config& config)
 Shard::Shard(const Config& config, Shared& shared)
     : pool_(io_.get_executor(), PoolOptionsFrom(config)),
       redis_(io_.get_executor(), redis::ParseRedisUrl(config.redis_url)),
+      stock_gate_(redis_),
       users_repository_(pool_),
       sessions_repository_(pool_),
       rate_limiter_(redis_),
@@ -97,12 +98,11 @@ Shard::Shard(const Config& config, Shared& shared)
       users_(pool_, users_repository_, sessions_repository_, auth_),
       listings_repository_(pool_),
       listings_(listings_repository_, users_repository_, shared.images, shared.media,
-                shared.media_pool, shared.cursors,
+                shared.media_pool, shared.cursors, stock_gate_,
                 services::ListingsOptions{.currency = config.currency}),
       carts_repository_(pool_),
       cart_(carts_repository_, listings_repository_),
       orders_repository_(pool_),
-      stock_gate_(redis_),
       local_gateway_(pool_, LocalGatewayOptionsFrom(config), shared.clock),
       payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
       checkout_(pool_, orders_repository_, stock_gate_, shared.clock,
@@ -239,8 +239,13 @@ int Serve(const Config& given) {
     spdlog::default_logger()->flush();
     std::_Exit(1);
   }
-  shards.front()->StopBackground();
-  while (shards.front()->background_running() > 0 && std::chrono::steady_clock::now() < deadline) {
+  for (auto& shard : shards) shard->StopBackground();
+  auto busy = [&shards] {
+    int n = 0;
+    for (auto& shard : shards) n += shard->background_running();
+    return n;
+  };
+  while (busy() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   for (auto& guard : guards) guard.reset();

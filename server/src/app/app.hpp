@@ -73,7 +73,10 @@ class Shard {
   // loops to end after the step they are in; running() says how many have not yet.
   void StartBackground(const Config& config);
   void StopBackground();
-  int background_running() const { return background_running_.load(); }
+  // Background loops and immediate webhook deliveries not finished yet.
+  int background_running() const {
+    return background_running_.load() + local_gateway_.deliveries_in_flight();
+  }
 
  private:
   // First, so it is destroyed last: the pool's and Redis client's sockets and timers must go
@@ -82,6 +85,7 @@ class Shard {
   boost::asio::io_context io_{1};
   pg::Pool pool_;
   redis::Client redis_;
+  redis::RedisStockGate stock_gate_;
   pg::PgUsersRepository users_repository_;
   pg::PgSessionsRepository sessions_repository_;
   redis::RedisRateLimiter rate_limiter_;
@@ -92,7 +96,6 @@ class Shard {
   pg::PgCartsRepository carts_repository_;
   services::CartService cart_;
   pg::PgOrdersRepository orders_repository_;
-  redis::RedisStockGate stock_gate_;
   clients::LocalGateway local_gateway_;
   services::PaymentsService payments_;
   services::CheckoutService checkout_;

@@ -44,6 +44,25 @@ class MemoryMedia final : public services::MediaStore {
   }
 };
 
+// Remembers which counters the service asked to forget.
+class RecordingGate final : public services::StockGate {
+ public:
+  Task<services::GateResult> Take(std::string_view, const std::vector<services::StockWant>&,
+                                  std::chrono::seconds) override {
+    co_return services::GateResult{};
+  }
+  Task<void> Seed(const std::vector<services::StockLevel>&) override { co_return; }
+  Task<void> GiveBack(std::string_view) override { co_return; }
+  Task<void> Release(const std::vector<services::StockWant>&) override { co_return; }
+  Task<void> Invalidate(ListingId listing) override {
+    invalidated.push_back(listing);
+    co_return;
+  }
+  Task<std::optional<int>> Peek(ListingId) override { co_return std::nullopt; }
+
+  std::vector<ListingId> invalidated;
+};
+
 class ListingsTest : public ::testing::Test {
  protected:
   ListingsTest()
@@ -52,7 +71,7 @@ class ListingsTest : public ::testing::Test {
         repository_(pool_),
         media_pool_(2),
         cursors_(std::string(40, 'c'), "listing cursor"),
-        service_(repository_, users_, processor_, media_, media_pool_, cursors_, {}) {
+        service_(repository_, users_, processor_, media_, media_pool_, cursors_, gate_, {}) {
     RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
   }
 
@@ -97,6 +116,7 @@ class ListingsTest : public ::testing::Test {
   MemoryMedia media_;
   boost::asio::thread_pool media_pool_;
   auth::Signer cursors_;
+  RecordingGate gate_;
   services::ListingsService service_;
 };
 
@@ -196,6 +216,15 @@ TEST_F(ListingsTest, OthersGetForbiddenOnActiveAndNotFoundOnInactiveListings) {
   ASSERT_FALSE(hidden.ok());
   EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(RunTask(io_, service_.Get(listing.id, seller))->title, "Guarded");
+}
+
+TEST_F(ListingsTest, ChangingTheQuantityMakesTheStockGateForgetItsCounter) {
+  auto seller = NewSeller();
+  auto listing = Create(seller, "Counted");
+  ASSERT_TRUE(RunTask(io_, service_.Update(seller, listing.id, {.title = "Renamed"}, {})).ok());
+  EXPECT_TRUE(gate_.invalidated.empty()) << "a title change leaves the counter alone";
+  ASSERT_TRUE(RunTask(io_, service_.Update(seller, listing.id, {.quantity = 7}, {})).ok());
+  EXPECT_EQ(gate_.invalidated, std::vector<ListingId>{listing.id});
 }
 
 TEST_F(ListingsTest, SortsOrderTheResults) {

@@ -561,6 +561,7 @@ Task<Result<PaymentIntent>> LocalGateway::Confirm(std::string_view intent_id,
 
 Task<void> LocalGateway::DeliverSoon(std::string event_id) {
   auto executor = co_await asio::this_coro::executor;
+  ++in_flight_;
   asio::co_spawn(executor, DeliverOne(this, std::move(event_id)), asio::detached);
 }
 
@@ -578,6 +579,7 @@ Task<void> LocalGateway::DeliverOne(LocalGateway* self, std::string event_id) {
     // The delivery loop retries it.
     spdlog::warn("local gateway: delivering {} failed: {}", event_id, e.what());
   }
+  --self->in_flight_;
 }
 
 Task<bool> LocalGateway::Deliver(const Claimed& event) {

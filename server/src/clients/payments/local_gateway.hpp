@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -88,6 +89,9 @@ class LocalGateway final : public services::PaymentProvider {
   // failures of PostgreSQL or of the receiver are logged and retried, never fatal. co_spawn it on
   // one io thread of the process that serves the webhook receiver.
   Task<void> RunDeliveryLoop();
+  // Immediate deliveries started after a commit that have not finished: a process shutting down
+  // waits for these before its io_context and pool go away.
+  int deliveries_in_flight() const { return in_flight_.load(); }
 
  private:
   struct Claimed;
@@ -105,6 +109,7 @@ class LocalGateway final : public services::PaymentProvider {
   pg::Pool& pool_;
   LocalGatewayOptions options_;
   const Clock& clock_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace market::clients

@@ -17,12 +17,13 @@ Error BadCursor() {
 ListingsService::ListingsService(ListingsRepository& listings, UsersRepository& users,
                                  ImageProcessor& images, MediaStore& media,
                                  boost::asio::thread_pool& media_pool, const auth::Signer& cursors,
-                                 ListingsOptions options)
+                                 StockGate& gate, ListingsOptions options)
     : listings_(listings),
       users_(users),
       images_(images),
       media_(media),
       media_pool_(media_pool),
+      gate_(gate),
       cursors_(cursors),
       options_(std::move(options)) {}
 
@@ -80,7 +81,10 @@ Task<Result<domain::Listing>> ListingsService::Update(const Principal& seller, L
                                     " (reserved by pending orders)"}}};
   }
   if (patch.empty()) co_return current;
-  co_return co_await listings_.Update(id, patch, if_match);
+  auto updated = co_await listings_.Update(id, patch, if_match);
+  // The stock gate's counter was computed from the old quantity: the next checkout re-seeds it.
+  if (updated.ok() && patch.quantity) co_await gate_.Invalidate(id);
+  co_return updated;
 }
 
 Task<Result<domain::Listing>> ListingsService::SetActive(const Principal& seller, ListingId id,

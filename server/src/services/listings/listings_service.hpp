@@ -15,6 +15,7 @@
 #include "services/accounts/users_repository.hpp"
 #include "services/listings/listings_repository.hpp"
 #include "services/listings/media.hpp"
+#include "services/orders/stock_gate.hpp"
 
 namespace market::services {
 
@@ -32,7 +33,7 @@ class ListingsService {
  public:
   ListingsService(ListingsRepository& listings, UsersRepository& users, ImageProcessor& images,
                   MediaStore& media, boost::asio::thread_pool& media_pool,
-                  const auth::Signer& cursors, ListingsOptions options);
+                  const auth::Signer& cursors, StockGate& gate, ListingsOptions options);
 
   const ListingsOptions& options() const { return options_; }
 
@@ -68,6 +69,7 @@ class ListingsService {
   ImageProcessor& images_;
   MediaStore& media_;
   boost::asio::thread_pool& media_pool_;
+  StockGate& gate_;
   const auth::Signer& cursors_;
   ListingsOptions options_;
 };

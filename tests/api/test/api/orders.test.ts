@@ -41,7 +41,7 @@ function consistent(order: Order): Order {
   for (const item of order.items) {
     expect(item.currency, text).toBe(order.currency);
     expect(item.line_total_cents, text).toBe(item.unit_price_cents * item.quantity);
-    expect(item.status, text).toBe("pending");
+    expect(item.status, text).toBe("pending_payment");
   }
   const ids = order.items.map((item) => item.listing_id);
   expect(ids, `items not by listing_id: ${text}`).toEqual([...ids].sort((a, b) => a - b));
