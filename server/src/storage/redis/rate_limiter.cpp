@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/throttle.hpp"
+
 namespace market::redis {
 
 namespace {
@@ -38,25 +40,15 @@ const Script& TakeScript() {
   return script;
 }
 
-constexpr std::chrono::seconds kWarningInterval{5};
-
 // Admitting without a limit is only acceptable if someone hears about it, but a Redis outage
-// would otherwise log once per request. Shared by all threads: one line per interval overall.
+// would otherwise log once per request: one line per 5 s over all threads.
 void WarnAdmitting(const std::string& why) {
-  static std::atomic<std::chrono::steady_clock::rep> next_warning{0};
-  static std::atomic<long> suppressed{0};
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  auto due = next_warning.load(std::memory_order_relaxed);
-  if (now < due || !next_warning.compare_exchange_strong(
-                       due, now + std::chrono::steady_clock::duration(kWarningInterval).count(),
-                       std::memory_order_relaxed)) {
-    suppressed.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  static Throttle throttle(std::chrono::seconds(5));
+  auto held = throttle.Admit();
+  if (!held) return;
   // The bucket key is left out: it may hold an e-mail address or a client IP.
-  const long more = suppressed.exchange(0, std::memory_order_relaxed);
   spdlog::warn("rate limiter: admitting requests without a limit: {}{}", why,
-               more > 0 ? fmt::format(" ({} more since the last warning)", more) : "");
+               *held > 0 ? fmt::format(" ({} more since the last warning)", *held) : "");
 }
 
 }  // namespace

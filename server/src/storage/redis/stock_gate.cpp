@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/throttle.hpp"
+
 namespace market::redis {
 
 namespace {
@@ -133,24 +135,13 @@ const Script& ReleaseScript() {
   return script;
 }
 
-constexpr std::chrono::seconds kWarningInterval{5};
-
-// A Redis outage would otherwise log once per checkout. Shared by all threads: one line per
-// interval overall, saying how many were held back.
+// A Redis outage would otherwise log once per checkout: one line per 5 s over all threads.
 void Warn(std::string_view what, std::string_view why) {
-  static std::atomic<std::chrono::steady_clock::rep> next_warning{0};
-  static std::atomic<long> suppressed{0};
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  auto due = next_warning.load(std::memory_order_relaxed);
-  if (now < due || !next_warning.compare_exchange_strong(
-                       due, now + std::chrono::steady_clock::duration(kWarningInterval).count(),
-                       std::memory_order_relaxed)) {
-    suppressed.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  const long more = suppressed.exchange(0, std::memory_order_relaxed);
+  static Throttle throttle(std::chrono::seconds(5));
+  auto held = throttle.Admit();
+  if (!held) return;
   spdlog::warn("stock gate: {} skipped, checkout goes on through PostgreSQL alone: {}{}", what, why,
-               more > 0 ? fmt::format(" ({} more since the last warning)", more) : "");
+               *held > 0 ? fmt::format(" ({} more since the last warning)", *held) : "");
 }
 
 int ClampToInt(long long value) {
