@@ -57,9 +57,11 @@ class OrdersRepository {
   virtual Task<std::optional<domain::Order>> Lock(Transaction& tx, domain::OrderId id) = 0;
   // Up to `limit` unpaid orders past their deadline that nobody else holds, locked for `tx`.
   virtual Task<std::vector<domain::Order>> LockExpired(Transaction& tx, int limit) = 0;
-  // Records the provider's intent for the order unless it has one; answers the one it has.
-  virtual Task<std::string> AttachIntent(domain::OrderId id, std::string_view provider,
-                                         std::string_view intent_id) = 0;
+  // Records the provider's intent for the order unless it has one; answers the one it has. Nothing
+  // when the order has none and can no longer be paid (cancelled or expired meanwhile).
+  virtual Task<std::optional<std::string>> AttachIntent(domain::OrderId id,
+                                                        std::string_view provider,
+                                                        std::string_view intent_id) = 0;
   // Takes the lines' stock out of listings.quantity (locked in id order). False, and nothing
   // taken, if some listing has less on hand than its line.
   virtual Task<bool> TakeStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;

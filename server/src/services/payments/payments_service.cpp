@@ -54,9 +54,18 @@ Task<Result<PaymentSession>> PaymentsService::StartPayment(const Principal& buye
                          .idempotency_key = "order-" + std::to_string(id.value) + "-payment"};
     auto created = co_await provider_.CreateIntent(request);
     if (!created.ok()) co_return created.error();
-    std::string attached = co_await orders_.AttachIntent(id, provider_.name(), created->id);
-    if (attached == created->id) co_return PaymentSession{std::string(provider_.name()), *created};
-    intent_id = attached;  // another request attached one first
+    std::optional<std::string> attached =
+        co_await orders_.AttachIntent(id, provider_.name(), created->id);
+    if (!attached) {
+      // Cancelled or expired while the intent was being made: it must never be payable.
+      domain::Order closed = *order;
+      closed.payment_provider = std::string(provider_.name());
+      closed.payment_intent_id = created->id;
+      co_await CancelIntent(closed);
+      co_return MakeError(ErrorCode::kConflict, "This order can no longer be paid.");
+    }
+    if (*attached == created->id) co_return PaymentSession{std::string(provider_.name()), *created};
+    intent_id = *attached;  // another request attached one first
   }
   auto intent = co_await provider_.RetrieveIntent(*intent_id);
   if (!intent.ok()) co_return intent.error();

@@ -116,12 +116,15 @@ constexpr Statement kKeyOrder{
     "SELECT order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND order_id IS NOT "
     "NULL"};
 
+// Only onto an order that can still be paid: a cancel or expiry that got the row first wins.
 constexpr Statement kAttachIntent{
     "orders.attach_intent",
     "WITH set AS (UPDATE orders SET payment_provider = $2, payment_intent_id = $3, updated_at = "
-    "now() WHERE id = $1 AND payment_intent_id IS NULL RETURNING payment_intent_id) "
+    "now() WHERE id = $1 AND payment_intent_id IS NULL AND status = 'pending_payment' AND "
+    "expires_at > now() RETURNING payment_intent_id) "
     "SELECT payment_intent_id FROM set UNION ALL "
-    "SELECT payment_intent_id FROM orders WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM set)"};
+    "SELECT payment_intent_id FROM orders WHERE id = $1 AND payment_intent_id IS NOT NULL AND "
+    "NOT EXISTS (SELECT 1 FROM set)"};
 
 constexpr Statement kLockListing{"orders.lock_listing",
                                  "SELECT quantity FROM listings WHERE id = $1 FOR UPDATE"};
@@ -490,10 +493,12 @@ Task<std::vector<domain::Order>> PgOrdersRepository::LockExpired(services::Trans
   co_return orders;
 }
 
-Task<std::string> PgOrdersRepository::AttachIntent(domain::OrderId id, std::string_view provider,
-                                                   std::string_view intent_id) {
+Task<std::optional<std::string>> PgOrdersRepository::AttachIntent(domain::OrderId id,
+                                                                  std::string_view provider,
+                                                                  std::string_view intent_id) {
   QueryResult rows = co_await pool_.Execute(kAttachIntent, Params(id.value, provider, intent_id));
-  co_return rows.empty() ? std::string() : rows.String(0, "payment_intent_id");
+  if (rows.empty()) co_return std::nullopt;
+  co_return rows.String(0, "payment_intent_id");
 }
 
 Task<bool> PgOrdersRepository::TakeStock(services::Transaction& tx,

@@ -33,8 +33,8 @@ class PgOrdersRepository final : public services::OrdersRepository {
 
   Task<std::optional<domain::Order>> Lock(services::Transaction& tx, domain::OrderId id) override;
   Task<std::vector<domain::Order>> LockExpired(services::Transaction& tx, int limit) override;
-  Task<std::string> AttachIntent(domain::OrderId id, std::string_view provider,
-                                 std::string_view intent_id) override;
+  Task<std::optional<std::string>> AttachIntent(domain::OrderId id, std::string_view provider,
+                                                std::string_view intent_id) override;
   Task<bool> TakeStock(services::Transaction& tx,
                        const std::vector<services::StockWant>& lines) override;
   Task<void> ReturnStock(services::Transaction& tx,
