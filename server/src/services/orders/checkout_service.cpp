@@ -32,7 +32,7 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
   std::string hold = std::to_string(buyer.user.id.value) + ":" + key;
   bool taken = false;
   if (!wants.empty()) {
-    std::optional<Error> refused = co_await Admit(hold, wants, taken);
+    std::optional<Error> refused = co_await Admit(buyer.user.id, hold, wants, taken);
     // A retry of a checkout that succeeded gets its order back even when the stock is gone now.
     if (refused) {
       std::optional<domain::OrderId> earlier = co_await orders_.KeyOrder(buyer.user.id, key);
@@ -53,7 +53,7 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
   co_return std::move(*placed);
 }
 
-Task<std::optional<Error>> CheckoutService::Admit(const std::string& hold,
+Task<std::optional<Error>> CheckoutService::Admit(UserId buyer, const std::string& hold,
                                                   const std::vector<StockWant>& wants,
                                                   bool& taken) {
   auto hold_ttl = options_.payment_ttl + std::chrono::minutes(10);
@@ -66,14 +66,23 @@ Task<std::optional<Error>> CheckoutService::Admit(const std::string& hold,
   }
   taken = result.outcome == GateOutcome::kTaken;
   if (result.outcome != GateOutcome::kRefused) co_return std::nullopt;
-  std::vector<FieldError> problems;
-  for (const auto& level : result.short_of) {
-    problems.push_back({"cart." + std::to_string(level.listing.value),
-                        "only " + std::to_string(std::max(0, level.available)) + " available"});
+  // The gate knows only which counters are short; the buyer should hear about every line that
+  // stops the checkout (not for sale, their own listing), as PostgreSQL sees them now.
+  std::vector<domain::CheckoutLine> lines = co_await orders_.CartLines(buyer);
+  std::optional<Error> refusal = domain::CheckCheckout(lines, buyer);
+  if (!refusal || refusal->code != ErrorCode::kConflict) {
+    refusal = Error{.code = ErrorCode::kConflict,
+                    .message = "Some items in the cart cannot be bought as they are."};
   }
-  co_return Error{.code = ErrorCode::kConflict,
-                  .message = "Some items in the cart cannot be bought as they are.",
-                  .fields = std::move(problems)};
+  for (const auto& level : result.short_of) {
+    std::string field = "cart." + std::to_string(level.listing.value);
+    bool named = std::any_of(refusal->fields.begin(), refusal->fields.end(),
+                             [&field](const FieldError& e) { return e.field == field; });
+    if (!named)
+      refusal->fields.push_back(
+          {field, "only " + std::to_string(std::max(0, level.available)) + " available"});
+  }
+  co_return refusal;
 }
 
 Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buyer,

@@ -47,8 +47,8 @@ class CheckoutService {
                                             const std::vector<StockWant>* admitted);
   // Admission through the gate. Answers the refusal if there is one; `taken` says whether the
   // gate took stock under `hold` that must be given back if the order is not made.
-  Task<std::optional<Error>> Admit(const std::string& hold, const std::vector<StockWant>& wants,
-                                   bool& taken);
+  Task<std::optional<Error>> Admit(UserId buyer, const std::string& hold,
+                                   const std::vector<StockWant>& wants, bool& taken);
 
   OrdersRepository& orders_;
   StockGate& gate_;

@@ -47,6 +47,8 @@ class OrdersRepository {
   // --- For the stock gate (no transaction) ---
   // What the buyer's cart asks for, as it is now.
   virtual Task<std::vector<StockWant>> CartWants(UserId buyer) = 0;
+  // The cart lines with their listings as they are now, without locks: to explain a refusal.
+  virtual Task<std::vector<domain::CheckoutLine>> CartLines(UserId buyer) = 0;
   // Available stock (on hand minus unexpired reservations) of each listing that exists.
   virtual Task<std::vector<StockLevel>> StockLevels(const std::vector<ListingId>& listings) = 0;
   // The order an earlier request with this key made, if it finished.

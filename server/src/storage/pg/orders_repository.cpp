@@ -375,11 +375,7 @@ Task<int> PgOrdersRepository::PendingOrders(services::Transaction& tx, UserId bu
   co_return static_cast<int>(result.Int(0, "n"));
 }
 
-Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::LockCart(services::Transaction& tx,
-                                                                     UserId buyer) {
-  Transaction& pg = AsPg(tx);
-  co_await pg.Execute(kLockListings, Params(buyer.value));
-  QueryResult rows = co_await pg.Execute(kCartLines, Params(buyer.value));
+static std::vector<domain::CheckoutLine> CheckoutLinesFromRows(const QueryResult& rows) {
   std::vector<domain::CheckoutLine> lines;
   lines.reserve(rows.size());
   for (int r = 0; r < rows.size(); ++r) {
@@ -397,7 +393,20 @@ Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::LockCart(services::T
                              .reserved = static_cast<int>(rows.Int(r, "reserved")),
                              .image_key = rows.OptString(r, "image_key")});
   }
-  co_return lines;
+  return lines;
+}
+
+Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::LockCart(services::Transaction& tx,
+                                                                     UserId buyer) {
+  Transaction& pg = AsPg(tx);
+  co_await pg.Execute(kLockListings, Params(buyer.value));
+  QueryResult rows = co_await pg.Execute(kCartLines, Params(buyer.value));
+  co_return CheckoutLinesFromRows(rows);
+}
+
+Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::CartLines(UserId buyer) {
+  QueryResult rows = co_await pool_.Execute(kCartLines, Params(buyer.value));
+  co_return CheckoutLinesFromRows(rows);
 }
 
 Task<domain::OrderId> PgOrdersRepository::Insert(services::Transaction& tx, UserId buyer,

@@ -27,6 +27,7 @@ class PgOrdersRepository final : public services::OrdersRepository {
   Task<std::optional<domain::Order>> Find(domain::OrderId id) override;
 
   Task<std::vector<services::StockWant>> CartWants(UserId buyer) override;
+  Task<std::vector<domain::CheckoutLine>> CartLines(UserId buyer) override;
   Task<std::vector<services::StockLevel>> StockLevels(
       const std::vector<ListingId>& listings) override;
   Task<std::optional<domain::OrderId>> KeyOrder(UserId buyer, std::string_view key) override;
