@@ -56,7 +56,7 @@ constexpr Statement kBumpVersion{"listings.bump_version",
 // started with, so a count inside the locking statement would miss a rival's committed insert.
 constexpr Statement kLockForImages{
     "listings.lock_for_images",
-    "SELECT id FROM listings WHERE id = $1 AND status <> 'deleted' FOR UPDATE"};
+    "SELECT id FROM listings WHERE id = $1 AND status <> 'deleted' FOR NO KEY UPDATE"};
 
 constexpr Statement kCountImages{
     "listings.count_images", "SELECT count(*) AS images FROM listing_images WHERE listing_id = $1"};

@@ -33,7 +33,7 @@ constexpr Statement kPendingOrders{
 constexpr Statement kLockListings{
     "orders.lock_cart_listings",
     "SELECT l.id FROM listings l WHERE l.id IN (SELECT listing_id FROM cart_items WHERE user_id "
-    "= $1) ORDER BY l.id FOR UPDATE"};
+    "= $1) ORDER BY l.id FOR NO KEY UPDATE"};
 
 // A separate statement from the locking one: it starts after the locks were granted, so its
 // snapshot sees every reservation committed by the checkouts it waited for.
@@ -127,7 +127,7 @@ constexpr Statement kAttachIntent{
     "NOT EXISTS (SELECT 1 FROM set)"};
 
 constexpr Statement kLockListing{"orders.lock_listing",
-                                 "SELECT quantity FROM listings WHERE id = $1 FOR UPDATE"};
+                                 "SELECT quantity FROM listings WHERE id = $1 FOR NO KEY UPDATE"};
 
 constexpr Statement kAddStock{
     "orders.add_stock",
