@@ -435,5 +435,52 @@ TEST(SellerView, KeepsTheOrderAsAWhole) {
   EXPECT_EQ(mine.shipping_address.city, "Springfield");
 }
 
+CheckoutLine Line(std::int64_t listing, int quantity) {
+  return CheckoutLine{.listing_id = ListingId{listing},
+                      .quantity = quantity,
+                      .seller_id = UserId{7},
+                      .unit_price_cents = 1500,
+                      .currency = "USD",
+                      .active = true,
+                      .stock = 10,
+                      .reserved = 0};
+}
+
+LockedStock Locked(std::int64_t listing, int stock, int reserved_with_ours) {
+  return LockedStock{.listing = ListingId{listing},
+                     .seller_id = UserId{7},
+                     .unit_price_cents = 1500,
+                     .active = true,
+                     .stock = stock,
+                     .reserved = reserved_with_ours};
+}
+
+TEST(CheckLocked, TheOrdersOwnLinesDoNotCountAgainstIt) {
+  // Stock 5: 3 reserved by others plus our 2 fit exactly.
+  EXPECT_FALSE(CheckLocked({Line(1, 2)}, {Locked(1, 5, 5)}, UserId{9}));
+}
+
+TEST(CheckLocked, ReservationsBeyondTheStockAreConflictNamingTheLine) {
+  auto refused =
+      CheckLocked({Line(1, 2), Line(2, 1)}, {Locked(1, 5, 6), Locked(2, 1, 1)}, UserId{9});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, ErrorCode::kConflict);
+  ASSERT_EQ(refused->fields.size(), 1u);
+  EXPECT_EQ(refused->fields[0], (FieldError{"cart.1", "only 1 available"}));
+}
+
+TEST(CheckLocked, AListingChangedBeforeTheLockIsConflict) {
+  LockedStock repriced = Locked(1, 5, 1);
+  repriced.unit_price_cents = 1600;
+  LockedStock withdrawn = Locked(1, 5, 1);
+  withdrawn.active = false;
+  for (const auto& locked : {repriced, withdrawn}) {
+    auto refused = CheckLocked({Line(1, 1)}, {locked}, UserId{9});
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->code, ErrorCode::kConflict);
+  }
+  EXPECT_TRUE(CheckLocked({Line(1, 1)}, {}, UserId{9})) << "a listing that is gone";
+}
+
 }  // namespace
 }  // namespace market::domain

@@ -279,6 +279,25 @@ std::optional<Error> CheckCheckout(const std::vector<CheckoutLine>& lines, UserI
                .fields = std::move(problems)};
 }
 
+std::optional<Error> CheckLocked(const std::vector<CheckoutLine>& lines,
+                                 const std::vector<LockedStock>& locked, UserId buyer) {
+  std::vector<CheckoutLine> now;
+  now.reserve(lines.size());
+  for (const auto& line : lines) {
+    auto found = std::find_if(locked.begin(), locked.end(), [&line](const LockedStock& stock) {
+      return stock.listing == line.listing_id;
+    });
+    if (found == locked.end() || found->unit_price_cents != line.unit_price_cents ||
+        found->seller_id != line.seller_id || found->active != line.active)
+      return Conflict("A listing in the cart changed during checkout: look it over and try again.");
+    CheckoutLine current = line;
+    current.stock = found->stock;
+    current.reserved = found->reserved - line.quantity;  // the others' reservations
+    now.push_back(std::move(current));
+  }
+  return CheckCheckout(now, buyer);
+}
+
 std::int64_t OrderTotal(const std::vector<CheckoutLine>& lines) {
   std::int64_t total = 0;
   for (const auto& line : lines) total += line.unit_price_cents * line.quantity;

@@ -145,4 +145,21 @@ struct CheckoutLine {
 std::optional<Error> CheckCheckout(const std::vector<CheckoutLine>& lines, UserId buyer);
 std::int64_t OrderTotal(const std::vector<CheckoutLine>& lines);
 
+// A listing as read under its row lock, after the order's own lines were written in the same
+// transaction: `reserved` includes them.
+struct LockedStock {
+  ListingId listing;
+  UserId seller_id;
+  std::int64_t unit_price_cents = 0;
+  bool active = false;
+  int stock = 0;
+  int reserved = 0;
+};
+
+// Whether the order made of `lines` (read before the locks) still stands under them: every
+// listing unchanged in price, seller and status, and none reserved beyond its stock. kConflict
+// otherwise, naming each line, as CheckCheckout does.
+std::optional<Error> CheckLocked(const std::vector<CheckoutLine>& lines,
+                                 const std::vector<LockedStock>& locked, UserId buyer);
+
 }  // namespace market::domain

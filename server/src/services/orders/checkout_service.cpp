@@ -108,7 +108,9 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
     co_return MakeError(ErrorCode::kConflict,
                         "Too many unpaid orders: pay or cancel one before placing another.");
 
-  std::vector<domain::CheckoutLine> lines = co_await orders_.LockCart(*tx, buyer.user.id);
+  // Everything that needs no lock first; the listings are locked last, for as short a time as
+  // possible (they are the hot rows of a flash sale): lock, check, commit.
+  std::vector<domain::CheckoutLine> lines = co_await orders_.ReadCart(*tx, buyer.user.id);
   if (admitted != nullptr) {
     // The gate took what the cart held a moment ago; an order must take exactly that.
     bool same = lines.size() == admitted->size();
@@ -128,6 +130,12 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
                             buyer.user.id, "");
   co_await orders_.CompleteKey(*tx, buyer.user.id, key, id);
   co_await orders_.RemoveFromCart(*tx, buyer.user.id, lines);
+
+  std::vector<ListingId> listings;
+  for (const auto& line : lines) listings.push_back(line.listing_id);
+  std::vector<domain::LockedStock> locked = co_await orders_.LockStock(*tx, listings);
+  if (auto refused = domain::CheckLocked(lines, locked, buyer.user.id))
+    co_return std::move(*refused);  // rolls back the order written above
   co_await tx->Commit();
 
   auto order = co_await orders_.Find(id);

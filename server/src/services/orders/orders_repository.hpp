@@ -30,10 +30,13 @@ class OrdersRepository {
   virtual Task<ClaimOutcome> ClaimKey(Transaction& tx, UserId buyer, std::string_view key,
                                       std::string_view request_hash) = 0;
   virtual Task<int> PendingOrders(Transaction& tx, UserId buyer) = 0;
-  // The buyer's cart lines with their listings. The listings are locked first, in id order (no
-  // deadlocks between overlapping carts), and read in a second statement so that the reserved
-  // stock includes every order committed before the locks were granted.
-  virtual Task<std::vector<domain::CheckoutLine>> LockCart(Transaction& tx, UserId buyer) = 0;
+  // The buyer's cart lines with their listings, read without locks.
+  virtual Task<std::vector<domain::CheckoutLine>> ReadCart(Transaction& tx, UserId buyer) = 0;
+  // Locks the listings in id order (so overlapping checkouts cannot deadlock), then reads them in
+  // a second statement, so that the reserved stock includes every order committed before the
+  // locks were granted (and this transaction's own lines).
+  virtual Task<std::vector<domain::LockedStock>> LockStock(
+      Transaction& tx, const std::vector<ListingId>& listings) = 0;
   virtual Task<domain::OrderId> Insert(Transaction& tx, UserId buyer,
                                        const std::vector<domain::CheckoutLine>& lines,
                                        const domain::ShippingAddress& address,

@@ -31,12 +31,17 @@ constexpr Statement kPendingOrders{
     "AND expires_at > now()"};
 
 constexpr Statement kLockListings{
-    "orders.lock_cart_listings",
-    "SELECT l.id FROM listings l WHERE l.id IN (SELECT listing_id FROM cart_items WHERE user_id "
-    "= $1) ORDER BY l.id FOR NO KEY UPDATE"};
+    "orders.lock_listings",
+    "SELECT id FROM listings WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
 
 // A separate statement from the locking one: it starts after the locks were granted, so its
 // snapshot sees every reservation committed by the checkouts it waited for.
+constexpr Statement kLockedStock{
+    "orders.locked_stock",
+    "SELECT l.id, l.seller_id, l.price_cents, l.status = 'active' AS active, l.quantity AS "
+    "stock, " MARKET_RESERVED_SQL(
+        "l.id") " AS reserved FROM listings l WHERE l.id = ANY($1::bigint[])"};
+
 constexpr Statement kCartLines{
     "orders.cart_lines",
     "SELECT c.listing_id, c.quantity, l.seller_id, u.username::text AS seller_username, "
@@ -396,12 +401,30 @@ static std::vector<domain::CheckoutLine> CheckoutLinesFromRows(const QueryResult
   return lines;
 }
 
-Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::LockCart(services::Transaction& tx,
+Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::ReadCart(services::Transaction& tx,
                                                                      UserId buyer) {
-  Transaction& pg = AsPg(tx);
-  co_await pg.Execute(kLockListings, Params(buyer.value));
-  QueryResult rows = co_await pg.Execute(kCartLines, Params(buyer.value));
+  QueryResult rows = co_await AsPg(tx).Execute(kCartLines, Params(buyer.value));
   co_return CheckoutLinesFromRows(rows);
+}
+
+Task<std::vector<domain::LockedStock>> PgOrdersRepository::LockStock(
+    services::Transaction& tx, const std::vector<ListingId>& listings) {
+  Transaction& pg = AsPg(tx);
+  std::vector<std::int64_t> ids;
+  for (auto id : listings) ids.push_back(id.value);
+  std::string array = BigintArray(ids);
+  co_await pg.Execute(kLockListings, Params(array));
+  QueryResult rows = co_await pg.Execute(kLockedStock, Params(array));
+  std::vector<domain::LockedStock> locked;
+  for (int r = 0; r < rows.size(); ++r) {
+    locked.push_back(domain::LockedStock{.listing = ListingId{rows.Int(r, "id")},
+                                         .seller_id = UserId{rows.Int(r, "seller_id")},
+                                         .unit_price_cents = rows.Int(r, "price_cents"),
+                                         .active = rows.Bool(r, "active"),
+                                         .stock = static_cast<int>(rows.Int(r, "stock")),
+                                         .reserved = static_cast<int>(rows.Int(r, "reserved"))});
+  }
+  co_return locked;
 }
 
 Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::CartLines(UserId buyer) {

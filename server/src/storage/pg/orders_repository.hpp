@@ -14,8 +14,10 @@ class PgOrdersRepository final : public services::OrdersRepository {
                                         std::string_view key,
                                         std::string_view request_hash) override;
   Task<int> PendingOrders(services::Transaction& tx, UserId buyer) override;
-  Task<std::vector<domain::CheckoutLine>> LockCart(services::Transaction& tx,
+  Task<std::vector<domain::CheckoutLine>> ReadCart(services::Transaction& tx,
                                                    UserId buyer) override;
+  Task<std::vector<domain::LockedStock>> LockStock(services::Transaction& tx,
+                                                   const std::vector<ListingId>& listings) override;
   Task<domain::OrderId> Insert(services::Transaction& tx, UserId buyer,
                                const std::vector<domain::CheckoutLine>& lines,
                                const domain::ShippingAddress& address, std::int64_t total_cents,
