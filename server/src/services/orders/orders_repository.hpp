@@ -30,7 +30,8 @@ class OrdersRepository {
   virtual Task<ClaimOutcome> ClaimKey(Transaction& tx, UserId buyer, std::string_view key,
                                       std::string_view request_hash) = 0;
   virtual Task<int> PendingOrders(Transaction& tx, UserId buyer) = 0;
-  // The buyer's cart lines with their listings, read without locks.
+  // The buyer's cart lines with their listings, read without locks, `reserved` left 0: the
+  // availability is checked under the locks (LockStock).
   virtual Task<std::vector<domain::CheckoutLine>> ReadCart(Transaction& tx, UserId buyer) = 0;
   // Locks the listings in id order (so overlapping checkouts cannot deadlock), then reads them in
   // a second statement, so that the reserved stock includes every order committed before the

@@ -42,16 +42,20 @@ constexpr Statement kLockedStock{
     "stock, " MARKET_RESERVED_SQL(
         "l.id") " AS reserved FROM listings l WHERE l.id = ANY($1::bigint[])"};
 
-constexpr Statement kCartLines{
-    "orders.cart_lines",
-    "SELECT c.listing_id, c.quantity, l.seller_id, u.username::text AS seller_username, "
-    "u.display_name AS seller_display_name, l.title, l.price_cents, l.currency, "
-    "l.status = 'active' AS active, l.quantity AS stock, "
-    MARKET_RESERVED_SQL("l.id") " AS reserved, "
-    "(SELECT i.small_key FROM listing_images i WHERE i.listing_id = l.id AND i.is_main) AS "
-    "image_key "
-    "FROM cart_items c JOIN listings l ON l.id = c.listing_id JOIN users u ON u.id = l.seller_id "
-    "WHERE c.user_id = $1 ORDER BY l.id"};
+#define MARKET_CART_LINES(reserved)                                                              \
+  "SELECT c.listing_id, c.quantity, l.seller_id, u.username::text AS seller_username, "          \
+  "u.display_name AS seller_display_name, l.title, l.price_cents, l.currency, "                  \
+  "l.status = 'active' AS active, l.quantity AS stock, " reserved                                \
+  " AS reserved, "                                                                               \
+  "(SELECT i.small_key FROM listing_images i WHERE i.listing_id = l.id AND i.is_main) AS "       \
+  "image_key "                                                                                   \
+  "FROM cart_items c JOIN listings l ON l.id = c.listing_id JOIN users u ON u.id = l.seller_id " \
+  "WHERE c.user_id = $1 ORDER BY l.id"
+
+// With the reserved stock: to explain a refusal.
+constexpr Statement kCartLines{"orders.cart_lines", MARKET_CART_LINES(MARKET_RESERVED_SQL("l.id"))};
+// Without: inside checkout, where availability is checked under the listing locks anyway.
+constexpr Statement kCartLinesToOrder{"orders.cart_lines_to_order", MARKET_CART_LINES("0")};
 
 constexpr Statement kInsertOrder{
     "orders.insert",
@@ -403,7 +407,7 @@ static std::vector<domain::CheckoutLine> CheckoutLinesFromRows(const QueryResult
 
 Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::ReadCart(services::Transaction& tx,
                                                                      UserId buyer) {
-  QueryResult rows = co_await AsPg(tx).Execute(kCartLines, Params(buyer.value));
+  QueryResult rows = co_await AsPg(tx).Execute(kCartLinesToOrder, Params(buyer.value));
   co_return CheckoutLinesFromRows(rows);
 }
 
