@@ -124,12 +124,8 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
   }
   if (auto refused = domain::CheckCheckout(lines, buyer.user.id)) co_return std::move(*refused);
   std::int64_t total = domain::OrderTotal(lines);
-  domain::OrderId id = co_await orders_.Insert(*tx, buyer.user.id, lines, address, total,
+  domain::OrderId id = co_await orders_.Insert(*tx, buyer.user.id, key, lines, address, total,
                                                clock_.Now() + options_.payment_ttl);
-  co_await orders_.AddEvent(*tx, id, std::nullopt, "order.placed", domain::Actor::kBuyer,
-                            buyer.user.id, "");
-  co_await orders_.CompleteKey(*tx, buyer.user.id, key, id);
-  co_await orders_.RemoveFromCart(*tx, buyer.user.id, lines);
 
   std::vector<ListingId> listings;
   for (const auto& line : lines) listings.push_back(line.listing_id);

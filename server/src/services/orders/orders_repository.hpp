@@ -38,14 +38,12 @@ class OrdersRepository {
   // locks were granted (and this transaction's own lines).
   virtual Task<std::vector<domain::LockedStock>> LockStock(
       Transaction& tx, const std::vector<ListingId>& listings) = 0;
-  virtual Task<domain::OrderId> Insert(Transaction& tx, UserId buyer,
+  // Writes the order with its snapshot lines and its order.placed event, links the buyer's
+  // Idempotency-Key to it and takes its lines out of the cart: one statement.
+  virtual Task<domain::OrderId> Insert(Transaction& tx, UserId buyer, std::string_view key,
                                        const std::vector<domain::CheckoutLine>& lines,
                                        const domain::ShippingAddress& address,
                                        std::int64_t total_cents, TimePoint expires_at) = 0;
-  virtual Task<void> CompleteKey(Transaction& tx, UserId buyer, std::string_view key,
-                                 domain::OrderId order) = 0;
-  virtual Task<void> RemoveFromCart(Transaction& tx, UserId buyer,
-                                    const std::vector<domain::CheckoutLine>& lines) = 0;
   virtual Task<std::optional<domain::Order>> Find(domain::OrderId id) = 0;
 
   // --- For the stock gate (no transaction) ---
@@ -74,9 +72,8 @@ class OrdersRepository {
   // Puts the lines' stock back (listings locked in id order).
   virtual Task<void> ReturnStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
   virtual Task<void> SetStatus(Transaction& tx, domain::OrderId id, domain::OrderStatus status) = 0;
-  // Moves every item of the order in `from` to `to`.
-  virtual Task<void> SetItemsStatus(Transaction& tx, domain::OrderId id, domain::ItemStatus from,
-                                    domain::ItemStatus to) = 0;
+  // Paid by `intent_id`: the order, its lines awaiting shipment, and its order.paid event.
+  virtual Task<void> MarkPaid(Transaction& tx, domain::OrderId id, std::string_view intent_id) = 0;
   // Cancels every item not yet shipped.
   virtual Task<void> CancelItems(Transaction& tx, domain::OrderId id) = 0;
   virtual Task<void> ShipItems(Transaction& tx, domain::OrderId id,

@@ -109,11 +109,7 @@ Task<std::string> PaymentsService::ApplySucceeded(const PaymentEvent& event, dom
   }
   // The listings are the hot rows: everything else is written first, and they are locked last,
   // just before commit.
-  co_await orders_.SetStatus(tx, order.id, OrderStatus::kPaid);
-  co_await orders_.SetItemsStatus(tx, order.id, domain::ItemStatus::kPendingPayment,
-                                  domain::ItemStatus::kAwaitingShipment);
-  co_await orders_.AddEvent(tx, order.id, std::nullopt, "order.paid", Actor::kProvider,
-                            std::nullopt, event.intent_id);
+  co_await orders_.MarkPaid(tx, order.id, event.intent_id);
   if (!co_await orders_.TakeStock(tx, lines)) {
     // Cannot happen while reservations hold; if it ever does, nobody is charged for nothing.
     spdlog::error("order {}: paid but its stock is no longer on hand; refunding", order.id.value);

@@ -57,23 +57,26 @@ constexpr Statement kCartLines{"orders.cart_lines", MARKET_CART_LINES(MARKET_RES
 // Without: inside checkout, where availability is checked under the listing locks anyway.
 constexpr Statement kCartLinesToOrder{"orders.cart_lines_to_order", MARKET_CART_LINES("0")};
 
+// The whole order in one round trip: the order, its lines (from a JSON array, in the given
+// order), its first event, the idempotency key's link, and the cart lines it took.
 constexpr Statement kInsertOrder{
     "orders.insert",
-    "INSERT INTO orders (buyer_id, currency, total_cents, shipping_address, expires_at) "
-    "VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id"};
-
-constexpr Statement kInsertItem{
-    "orders.insert_item",
-    "INSERT INTO order_items (order_id, listing_id, seller_id, seller_username, "
+    "WITH o AS (INSERT INTO orders (buyer_id, currency, total_cents, shipping_address, expires_at) "
+    "VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id), "
+    "items AS (INSERT INTO order_items (order_id, listing_id, seller_id, seller_username, "
     "seller_display_name, title, unit_price_cents, currency, quantity, image_key) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
-
-constexpr Statement kCompleteKey{
-    "orders.complete_key",
-    "UPDATE idempotency_keys SET order_id = $3 WHERE user_id = $1 AND key = $2"};
-
-constexpr Statement kRemoveFromCart{
-    "orders.remove_from_cart", "DELETE FROM cart_items WHERE user_id = $1 AND listing_id = $2"};
+    "SELECT o.id, (l.v->>'listing_id')::bigint, (l.v->>'seller_id')::bigint, "
+    "l.v->>'seller_username', l.v->>'seller_display_name', l.v->>'title', "
+    "(l.v->>'unit_price_cents')::bigint, l.v->>'currency', (l.v->>'quantity')::integer, "
+    "l.v->>'image_key' FROM o, json_array_elements($6::json) WITH ORDINALITY AS l(v, n) "
+    "ORDER BY l.n), "
+    "event AS (INSERT INTO order_events (order_id, type, actor, actor_id) "
+    "SELECT o.id, 'order.placed', 'buyer', $1 FROM o), "
+    "keyed AS (UPDATE idempotency_keys SET order_id = (SELECT id FROM o) WHERE user_id = $1 AND "
+    "key = $7), "
+    "taken AS (DELETE FROM cart_items WHERE user_id = $1 AND listing_id IN "
+    "(SELECT (e->>'listing_id')::bigint FROM json_array_elements($6::json) e)) "
+    "SELECT id FROM o"};
 
 // Microseconds since the epoch, for timestamps inside json_agg.
 #define MARKET_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
@@ -148,9 +151,15 @@ constexpr Statement kSetStatus{
     "UPDATE orders SET status = $2, updated_at = now(), paid_at = CASE WHEN $2 = 'paid' THEN "
     "now() ELSE paid_at END WHERE id = $1"};
 
-constexpr Statement kSetItemsStatus{
-    "orders.set_items_status",
-    "UPDATE order_items SET status = $3 WHERE order_id = $1 AND status = $2"};
+// Paid: the order, its lines awaiting shipment, and the event, in one round trip.
+constexpr Statement kMarkPaid{
+    "orders.mark_paid",
+    "WITH paid AS (UPDATE orders SET status = 'paid', paid_at = now(), updated_at = now() "
+    "WHERE id = $1 RETURNING id), "
+    "items AS (UPDATE order_items SET status = 'awaiting_shipment' WHERE order_id = $1 AND "
+    "status = 'pending_payment') "
+    "INSERT INTO order_events (order_id, type, actor, detail) "
+    "SELECT id, 'order.paid', 'provider', $2 FROM paid"};
 
 constexpr Statement kCancelItems{
     "orders.cancel_items",
@@ -437,34 +446,29 @@ Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::CartLines(UserId buy
 }
 
 Task<domain::OrderId> PgOrdersRepository::Insert(services::Transaction& tx, UserId buyer,
+                                                 std::string_view key,
                                                  const std::vector<domain::CheckoutLine>& lines,
                                                  const domain::ShippingAddress& address,
                                                  std::int64_t total_cents, TimePoint expires_at) {
-  Transaction& pg = AsPg(tx);
-  QueryResult inserted = co_await pg.Execute(
-      kInsertOrder,
-      Params(buyer.value, lines.front().currency, total_cents, AddressJson(address), expires_at));
-  domain::OrderId id{inserted.Int(0, "id")};
+  json::array items;
   for (const auto& line : lines) {
-    co_await pg.Execute(
-        kInsertItem,
-        Params(id.value, line.listing_id.value, line.seller_id.value, line.seller_username,
-               line.seller_display_name, line.title, line.unit_price_cents, line.currency,
-               static_cast<std::int64_t>(line.quantity), line.image_key));
+    json::value image = nullptr;
+    if (line.image_key) image = *line.image_key;
+    items.push_back(json::object{{"listing_id", line.listing_id.value},
+                                 {"seller_id", line.seller_id.value},
+                                 {"seller_username", line.seller_username},
+                                 {"seller_display_name", line.seller_display_name},
+                                 {"title", line.title},
+                                 {"unit_price_cents", line.unit_price_cents},
+                                 {"currency", line.currency},
+                                 {"quantity", line.quantity},
+                                 {"image_key", std::move(image)}});
   }
-  co_return id;
-}
-
-Task<void> PgOrdersRepository::CompleteKey(services::Transaction& tx, UserId buyer,
-                                           std::string_view key, domain::OrderId order) {
-  co_await AsPg(tx).Execute(kCompleteKey, Params(buyer.value, key, order.value));
-}
-
-Task<void> PgOrdersRepository::RemoveFromCart(services::Transaction& tx, UserId buyer,
-                                              const std::vector<domain::CheckoutLine>& lines) {
-  for (const auto& line : lines) {
-    co_await AsPg(tx).Execute(kRemoveFromCart, Params(buyer.value, line.listing_id.value));
-  }
+  std::string items_json = json::serialize(items);
+  QueryResult inserted = co_await AsPg(tx).Execute(
+      kInsertOrder, Params(buyer.value, lines.front().currency, total_cents, AddressJson(address),
+                           expires_at, items_json, key));
+  co_return domain::OrderId{inserted.Int(0, "id")};
 }
 
 Task<std::optional<domain::Order>> PgOrdersRepository::Find(domain::OrderId id) {
@@ -565,10 +569,9 @@ Task<void> PgOrdersRepository::SetStatus(services::Transaction& tx, domain::Orde
   co_await AsPg(tx).Execute(kSetStatus, Params(id.value, domain::OrderStatusName(status)));
 }
 
-Task<void> PgOrdersRepository::SetItemsStatus(services::Transaction& tx, domain::OrderId id,
-                                              domain::ItemStatus from, domain::ItemStatus to) {
-  co_await AsPg(tx).Execute(
-      kSetItemsStatus, Params(id.value, domain::ItemStatusName(from), domain::ItemStatusName(to)));
+Task<void> PgOrdersRepository::MarkPaid(services::Transaction& tx, domain::OrderId id,
+                                        std::string_view intent_id) {
+  co_await AsPg(tx).Execute(kMarkPaid, Params(id.value, intent_id));
 }
 
 Task<void> PgOrdersRepository::CancelItems(services::Transaction& tx, domain::OrderId id) {

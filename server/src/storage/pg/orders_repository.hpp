@@ -18,14 +18,10 @@ class PgOrdersRepository final : public services::OrdersRepository {
                                                    UserId buyer) override;
   Task<std::vector<domain::LockedStock>> LockStock(services::Transaction& tx,
                                                    const std::vector<ListingId>& listings) override;
-  Task<domain::OrderId> Insert(services::Transaction& tx, UserId buyer,
+  Task<domain::OrderId> Insert(services::Transaction& tx, UserId buyer, std::string_view key,
                                const std::vector<domain::CheckoutLine>& lines,
                                const domain::ShippingAddress& address, std::int64_t total_cents,
                                TimePoint expires_at) override;
-  Task<void> CompleteKey(services::Transaction& tx, UserId buyer, std::string_view key,
-                         domain::OrderId order) override;
-  Task<void> RemoveFromCart(services::Transaction& tx, UserId buyer,
-                            const std::vector<domain::CheckoutLine>& lines) override;
   Task<std::optional<domain::Order>> Find(domain::OrderId id) override;
 
   Task<std::vector<services::StockWant>> CartWants(UserId buyer) override;
@@ -44,8 +40,8 @@ class PgOrdersRepository final : public services::OrdersRepository {
                          const std::vector<services::StockWant>& lines) override;
   Task<void> SetStatus(services::Transaction& tx, domain::OrderId id,
                        domain::OrderStatus status) override;
-  Task<void> SetItemsStatus(services::Transaction& tx, domain::OrderId id, domain::ItemStatus from,
-                            domain::ItemStatus to) override;
+  Task<void> MarkPaid(services::Transaction& tx, domain::OrderId id,
+                      std::string_view intent_id) override;
   Task<void> CancelItems(services::Transaction& tx, domain::OrderId id) override;
   Task<void> ShipItems(services::Transaction& tx, domain::OrderId id,
                        const std::vector<std::int64_t>& items, std::string_view carrier,
