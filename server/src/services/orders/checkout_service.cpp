@@ -56,7 +56,10 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
 Task<std::optional<Error>> CheckoutService::Admit(UserId buyer, const std::string& hold,
                                                   const std::vector<StockWant>& wants,
                                                   bool& taken) {
-  auto hold_ttl = options_.payment_ttl + std::chrono::minutes(10);
+  // A hold only has to outlive the retries of one checkout: a retry after it is gone takes stock
+  // again and gives it back when PostgreSQL answers with the first order (or, refused, finds the
+  // key's order), so a short life keeps Redis small under load (one small hash per checkout).
+  const std::chrono::seconds hold_ttl = std::chrono::minutes(5);
   GateResult result = co_await gate_.Take(hold, wants, hold_ttl);
   if (result.outcome == GateOutcome::kMissing) {
     // Unknown counters are rebuilt from PostgreSQL, then asked again.
