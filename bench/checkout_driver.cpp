@@ -70,10 +70,10 @@ constexpr std::chrono::milliseconds kMaxPollWait{16};
 
 enum Step { kCart, kOrder, kPay, kConfirm, kPoll, kConfirmToPaid, kCheckout, kStepCount };
 constexpr std::array<const char*, kStepCount> kStepNames = {
-    "cart PUT", "order POST", "payment POST", "confirm POST", "order GET (poll)",
-    "confirm->paid seen", "checkout (1-5)"};
-constexpr std::array<const char*, kStepCount> kStepKeys = {"cart",  "order",   "pay",     "confirm",
-                                                           "poll",  "to_paid", "checkout"};
+    "cart PUT",         "order POST",         "payment POST",  "confirm POST",
+    "order GET (poll)", "confirm->paid seen", "checkout (1-5)"};
+constexpr std::array<const char*, kStepCount> kStepKeys = {"cart", "order",   "pay",     "confirm",
+                                                           "poll", "to_paid", "checkout"};
 
 struct Options {
   std::uint16_t port = 0;
@@ -235,10 +235,10 @@ Awaitable<void> Buyer(Shared* shared, int index) {
   const std::string& token = shared->tokens[index];
   std::uniform_int_distribution<std::size_t> pick(0, shared->listings.size() - 1);
   bool cart_dirty = false;
-  const std::string run_tag = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const std::string run_tag =
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
 
   for (long n = 0; SteadyClock::now() < shared->window_end; ++n) {
     if (cart_dirty) {
@@ -253,9 +253,9 @@ Awaitable<void> Buyer(Shared* shared, int index) {
     const auto t0 = SteadyClock::now();
 
     // 1. The cart line.
-    Reply cart = co_await connection.Send(
-        bhttp::verb::put, "/api/v1/cart/items/" + std::to_string(listing), R"({"quantity":1})",
-        token, "");
+    Reply cart =
+        co_await connection.Send(bhttp::verb::put, "/api/v1/cart/items/" + std::to_string(listing),
+                                 R"({"quantity":1})", token, "");
     const auto t1 = SteadyClock::now();
     shared->Record(kCart, t0, t1);
     if (cart.status != 200) {
@@ -450,8 +450,7 @@ Options ParseOptions(int argc, char** argv) {
   }
   if (options.port == 0 || options.tokens_file.empty() || options.listings_file.empty())
     Usage("--port, --tokens and --listings are required");
-  if (options.warmup < 0 || options.warmup > 30 || options.duration <= 0 ||
-      options.duration > 60)
+  if (options.warmup < 0 || options.warmup > 30 || options.duration <= 0 || options.duration > 60)
     Usage("--warmup must be 0..30 and --duration 0..60 seconds");
   return options;
 }
@@ -479,12 +478,10 @@ int main(int argc, char** argv) {
 
   asio::io_context context(1);
   shared.begin = SteadyClock::now();
-  shared.window_start =
-      shared.begin + std::chrono::duration_cast<SteadyClock::duration>(
-                         std::chrono::duration<double>(options.warmup));
-  shared.window_end =
-      shared.window_start + std::chrono::duration_cast<SteadyClock::duration>(
-                                std::chrono::duration<double>(options.duration));
+  shared.window_start = shared.begin + std::chrono::duration_cast<SteadyClock::duration>(
+                                           std::chrono::duration<double>(options.warmup));
+  shared.window_end = shared.window_start + std::chrono::duration_cast<SteadyClock::duration>(
+                                                std::chrono::duration<double>(options.duration));
   shared.buyers_running = buyers;
   for (int i = 0; i < buyers; ++i) asio::co_spawn(context, Buyer(&shared, i), asio::detached);
   asio::co_spawn(context, WindowClock(&shared), asio::detached);
@@ -510,21 +507,22 @@ int main(int argc, char** argv) {
 
   double driver_cpu = 0;
   if (shared.usage_end_wall > shared.usage_start_wall) {
-    driver_cpu = (CpuSeconds(shared.usage_at_end) - CpuSeconds(shared.usage_at_start)) /
-                 std::chrono::duration<double>(shared.usage_end_wall - shared.usage_start_wall)
-                     .count() *
-                 100.0;
+    driver_cpu =
+        (CpuSeconds(shared.usage_at_end) - CpuSeconds(shared.usage_at_start)) /
+        std::chrono::duration<double>(shared.usage_end_wall - shared.usage_start_wall).count() *
+        100.0;
   }
 
   std::printf("\n=== %s: %d buyers, %zu listing(s), warmup %.0f s, window %.0f s, run %.1f s\n",
               options.label.c_str(), buyers, shared.listings.size(), options.warmup,
               options.duration, shared.Since(finished));
-  std::printf("checkouts: %ld started, %ld completed (paid), %ld in the window -> %.1f/s; "
-              "sold out answers %ld; errors %ld; polls %.2f per completed checkout; "
-              "connections opened %ld\n",
-              shared.started, shared.completed, in_window, rate, shared.sold_out, error_count,
-              shared.completed ? static_cast<double>(shared.polls) / shared.completed : 0.0,
-              shared.connects);
+  std::printf(
+      "checkouts: %ld started, %ld completed (paid), %ld in the window -> %.1f/s; "
+      "sold out answers %ld; errors %ld; polls %.2f per completed checkout; "
+      "connections opened %ld\n",
+      shared.started, shared.completed, in_window, rate, shared.sold_out, error_count,
+      shared.completed ? static_cast<double>(shared.polls) / shared.completed : 0.0,
+      shared.connects);
   std::printf("driver CPU in the window: %.1f%% of one core\n", driver_cpu);
   std::printf("%-22s %8s %9s %9s %9s %9s %9s\n", "latency (window), ms", "count", "p50", "p90",
               "p99", "p99.9", "max");
@@ -553,15 +551,17 @@ int main(int argc, char** argv) {
   std::printf("\n");
   if (!shared.errors.empty()) {
     std::printf("errors:\n");
-    for (const auto& [what, count] : shared.errors) std::printf("  %-40s %ld\n", what.c_str(), count);
+    for (const auto& [what, count] : shared.errors)
+      std::printf("  %-40s %ld\n", what.c_str(), count);
     std::printf("first errors:\n");
     for (const auto& example : shared.error_examples) std::printf("  %s\n", example.c_str());
   }
-  std::printf("RESULT label=%s buyers=%d rate=%.1f completed=%ld in_window=%ld errors=%ld "
-              "sold_out=%ld polls_per_checkout=%.2f driver_cpu=%.1f%s\n",
-              options.label.c_str(), buyers, rate, shared.completed, in_window, error_count,
-              shared.sold_out,
-              shared.completed ? static_cast<double>(shared.polls) / shared.completed : 0.0,
-              driver_cpu, result_line.c_str());
+  std::printf(
+      "RESULT label=%s buyers=%d rate=%.1f completed=%ld in_window=%ld errors=%ld "
+      "sold_out=%ld polls_per_checkout=%.2f driver_cpu=%.1f%s\n",
+      options.label.c_str(), buyers, rate, shared.completed, in_window, error_count,
+      shared.sold_out,
+      shared.completed ? static_cast<double>(shared.polls) / shared.completed : 0.0, driver_cpu,
+      result_line.c_str());
   return 0;
 }
