@@ -48,15 +48,21 @@ class FieldReader {
 
 services::ClientInfo ClientOf(const http::Request& request);
 
+// `text` as a whole number, all of it (an optional leading '-', digits, nothing else), or nothing.
+inline std::optional<std::int64_t> WholeNumber(std::string_view text) {
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 // The path parameter `name` as a database id. Anything but a positive whole number names nothing
 // and is answered like an id that does not exist (404).
 template <class Id>
 std::optional<Id> PathId(const http::Request& request, std::string_view name) {
-  std::string_view text = request.PathParam(name);
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) return std::nullopt;
-  return Id{value};
+  std::optional<std::int64_t> value = WholeNumber(request.PathParam(name));
+  if (!value || *value <= 0) return std::nullopt;
+  return Id{*value};
 }
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-29T12:55:57.123Z.

@@ -1,7 +1,8 @@
 #include "handlers/listings.hpp"
 
 #include <boost/json.hpp>
-#include <charconv>
+
+#include <limits>
 
 #include "handlers/json_io.hpp"
 #include "handlers/listings_json.hpp"
@@ -31,11 +32,9 @@ Result<std::optional<int>> IfMatchVersion(const Request& request) {
   std::string_view value = request.Header("if-match");
   if (value.empty() || value == "*") return std::optional<int>();
   if (value.size() >= 3 && value.front() == '"' && value.back() == '"') {
-    std::string_view digits = value.substr(1, value.size() - 2);
-    int version = 0;
-    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
-    if (ec == std::errc() && ptr == digits.data() + digits.size() && version > 0)
-      return std::optional<int>(version);
+    std::optional<std::int64_t> version = WholeNumber(value.substr(1, value.size() - 2));
+    if (version && *version > 0 && *version <= std::numeric_limits<int>::max())
+      return std::optional<int>(static_cast<int>(*version));
   }
   return MakeError(ErrorCode::kPreconditionFailed,
                    "If-Match must be the ETag of the listing, e.g. \"3\".");
@@ -52,12 +51,8 @@ Result<domain::BrowseQuery> ParseBrowseQuery(const Request& request) {
   auto number = [&](std::string_view name) -> std::optional<std::int64_t> {
     auto value = text(name);
     if (!value) return std::nullopt;
-    std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-    if (ec != std::errc() || ptr != value->data() + value->size()) {
-      errors.push_back({std::string(name), "must be a whole number"});
-      return std::nullopt;
-    }
+    std::optional<std::int64_t> n = WholeNumber(*value);
+    if (!n) errors.push_back({std::string(name), "must be a whole number"});
     return n;
   };
   if (auto q = text("q")) {

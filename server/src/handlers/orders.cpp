@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include <charconv>
-
 #include "auth/tokens.hpp"
 #include "handlers/json_io.hpp"
 
@@ -190,20 +188,14 @@ Result<services::OrderListQuery> ReadListQuery(const Request& request) {
                        "status must be one of pending_payment, paid, completed, cancelled, "
                        "expired.");
   }
-  auto number = [](const std::string& text) -> std::optional<std::int64_t> {
-    std::int64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-    return value;
-  };
   if (std::string limit = request.QueryParam("limit"); !limit.empty()) {
-    auto value = number(limit);
+    auto value = WholeNumber(limit);
     if (!value || *value < 1 || *value > 100)
       return MakeError(ErrorCode::kBadRequest, "limit must be a whole number from 1 to 100.");
     query.limit = static_cast<int>(*value);
   }
   if (std::string cursor = request.QueryParam("cursor"); !cursor.empty()) {
-    auto value = number(cursor);
+    auto value = WholeNumber(cursor);
     if (!value || *value <= 0)
       return MakeError(ErrorCode::kBadRequest,
                        "cursor must be the next_cursor of the previous page, unchanged.");
