@@ -153,11 +153,8 @@ void Shard::StartBackground(const Config& config) {
     loops_.push_back(std::unique_ptr<Loop>(
         new Loop{std::move(name), interval, std::move(step), boost::asio::steady_timer(io_)}));
   };
-  add("local gateway deliveries", std::chrono::seconds(1), [this]() -> Task<void> {
-    // Full batches come back at once; otherwise rest until the next tick.
-    while (co_await local_gateway_.DeliverDue(50) == 50) {
-    }
-  });
+  add("local gateway deliveries", local_gateway_.delivery_interval(),
+      [this]() -> Task<void> { return local_gateway_.DeliverAllDue(); });
   if (config.background_work) {
     add("order expiry and refunds", config.background_interval, [this]() -> Task<void> {
       int expired = co_await orders_.ExpireDue(100);

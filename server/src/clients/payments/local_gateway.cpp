@@ -634,17 +634,21 @@ Task<int> LocalGateway::DeliverDue(int limit) {
   co_return round.delivered;
 }
 
+Task<void> LocalGateway::DeliverAllDue() {
+  for (;;) {
+    const Round round = co_await DeliverRound(options_.delivery_batch);
+    if (round.claimed < options_.delivery_batch) co_return;
+  }
+}
+
 Task<void> LocalGateway::RunDeliveryLoop() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    bool more = false;
     try {
-      const Round round = co_await DeliverRound(options_.delivery_batch);
-      more = round.claimed == options_.delivery_batch;
+      co_await DeliverAllDue();
     } catch (const std::exception& e) {
       spdlog::warn("local gateway: webhook delivery round failed: {}", e.what());
     }
-    if (more) continue;
     timer.expires_after(options_.delivery_interval);
     co_await timer.async_wait(asio::use_awaitable);
   }

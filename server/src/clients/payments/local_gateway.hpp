@@ -85,10 +85,14 @@ class LocalGateway final : public services::PaymentProvider {
   // acknowledged with a 2xx. An event not acknowledged is retried after 1 s, 2 s, 4 s, … (at most
   // 1 h apart) and given up (failed_at) once 3 days old. Throws when PostgreSQL fails.
   Task<int> DeliverDue(int limit);
-  // DeliverDue every delivery_interval (at once again while batches come back full), forever;
-  // failures of PostgreSQL or of the receiver are logged and retried, never fatal. co_spawn it on
-  // one io thread of the process that serves the webhook receiver.
+  // Batches of delivery_batch until one comes back less than full: what is due now. Throws when
+  // PostgreSQL fails.
+  Task<void> DeliverAllDue();
+  // DeliverAllDue every delivery_interval, forever; failures of PostgreSQL or of the receiver are
+  // logged and retried, never fatal. For a process without a stoppable loop of its own (`serve`
+  // runs DeliverAllDue in its background loops instead, which it stops on shutdown).
   Task<void> RunDeliveryLoop();
+  std::chrono::milliseconds delivery_interval() const { return options_.delivery_interval; }
   // Immediate deliveries started after a commit that have not finished: a process shutting down
   // waits for these before its io_context and pool go away.
   int deliveries_in_flight() const { return in_flight_.load(); }
