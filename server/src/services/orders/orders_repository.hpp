@@ -71,6 +71,7 @@ class OrdersRepository {
   virtual Task<bool> TakeStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
   // Puts the lines' stock back (listings locked in id order).
   virtual Task<void> ReturnStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
+  // Any status but paid, which MarkPaid sets with its lines and event.
   virtual Task<void> SetStatus(Transaction& tx, domain::OrderId id, domain::OrderStatus status) = 0;
   // Paid by `intent_id`: the order, its lines awaiting shipment, and its order.paid event.
   virtual Task<void> MarkPaid(Transaction& tx, domain::OrderId id, std::string_view intent_id) = 0;

@@ -148,8 +148,7 @@ constexpr Statement kAddStock{
 
 constexpr Statement kSetStatus{
     "orders.set_status",
-    "UPDATE orders SET status = $2, updated_at = now(), paid_at = CASE WHEN $2 = 'paid' THEN "
-    "now() ELSE paid_at END WHERE id = $1"};
+    "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1"};
 
 // Paid: the order, its lines awaiting shipment, and the event, in one round trip.
 constexpr Statement kMarkPaid{
