@@ -58,10 +58,7 @@ Task<Result<PaymentSession>> PaymentsService::StartPayment(const Principal& buye
         co_await orders_.AttachIntent(id, provider_.name(), created->id);
     if (!attached) {
       // Cancelled or expired while the intent was being made: it must never be payable.
-      domain::Order closed = *order;
-      closed.payment_provider = std::string(provider_.name());
-      closed.payment_intent_id = created->id;
-      co_await CancelIntent(closed);
+      co_await CancelProviderIntent(id, created->id);
       co_return MakeError(ErrorCode::kConflict, "This order can no longer be paid.");
     }
     if (*attached == created->id) co_return PaymentSession{std::string(provider_.name()), *created};
@@ -141,7 +138,7 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
     if (!order) {
       outcome = "unknown_order";
     } else if (order->payment_intent_id != event.intent_id ||
-               order->payment_provider != std::optional<std::string>(provider_.name())) {
+               order->payment_provider != provider_.name()) {
       outcome = "intent_mismatch";
     } else if (event.amount_cents != order->total_cents ||
                !EqualsIgnoreCase(event.currency, order->currency)) {
@@ -206,19 +203,20 @@ Task<int> PaymentsService::SendRefunds(std::optional<domain::OrderId> order) {
 }
 
 Task<void> PaymentsService::CancelIntent(const domain::Order& order) {
-  if (!order.payment_intent_id ||
-      order.payment_provider != std::optional<std::string>(provider_.name()))
-    co_return;
+  if (order.payment_intent_id && order.payment_provider == provider_.name())
+    co_await CancelProviderIntent(order.id, *order.payment_intent_id);
+}
+
+Task<void> PaymentsService::CancelProviderIntent(domain::OrderId order, std::string intent_id) {
   std::string failure;
   try {
-    auto cancelled = co_await provider_.CancelIntent(*order.payment_intent_id);
+    auto cancelled = co_await provider_.CancelIntent(intent_id);
     if (!cancelled.ok()) failure = cancelled.error().message;
   } catch (const ServiceUnavailable& e) {
     failure = e.what();
   }
   if (!failure.empty())
-    spdlog::warn("order {}: could not cancel intent {}: {}", order.id.value,
-                 *order.payment_intent_id, failure);
+    spdlog::warn("order {}: could not cancel intent {}: {}", order.value, intent_id, failure);
 }
 
 }  // namespace market::services

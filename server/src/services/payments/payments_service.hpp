@@ -46,6 +46,7 @@ class PaymentsService {
   Task<void> CancelIntent(const domain::Order& order);
 
  private:
+  Task<void> CancelProviderIntent(domain::OrderId order, std::string intent_id);
   Task<std::string> ApplySucceeded(const PaymentEvent& event, domain::Order& order, Transaction& tx,
                                    bool& refund, bool& released);
 
