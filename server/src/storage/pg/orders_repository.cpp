@@ -146,9 +146,8 @@ constexpr Statement kAddStock{
     "UPDATE listings SET quantity = quantity + $2, version = version + 1, updated_at = now() "
     "WHERE id = $1"};
 
-constexpr Statement kSetStatus{
-    "orders.set_status",
-    "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1"};
+constexpr Statement kSetStatus{"orders.set_status",
+                               "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1"};
 
 // Paid: the order, its lines awaiting shipment, and the event, in one round trip.
 constexpr Statement kMarkPaid{
@@ -366,6 +365,27 @@ std::vector<services::StockWant> ByListing(std::vector<services::StockWant> line
   return merged;
 }
 
+std::vector<domain::CheckoutLine> CheckoutLinesFromRows(const QueryResult& rows) {
+  std::vector<domain::CheckoutLine> lines;
+  lines.reserve(rows.size());
+  for (int r = 0; r < rows.size(); ++r) {
+    lines.push_back(
+        domain::CheckoutLine{.listing_id = ListingId{rows.Int(r, "listing_id")},
+                             .quantity = static_cast<int>(rows.Int(r, "quantity")),
+                             .seller_id = UserId{rows.Int(r, "seller_id")},
+                             .seller_username = rows.String(r, "seller_username"),
+                             .seller_display_name = rows.String(r, "seller_display_name"),
+                             .title = rows.String(r, "title"),
+                             .unit_price_cents = rows.Int(r, "price_cents"),
+                             .currency = rows.String(r, "currency"),
+                             .active = rows.Bool(r, "active"),
+                             .stock = static_cast<int>(rows.Int(r, "stock")),
+                             .reserved = static_cast<int>(rows.Int(r, "reserved")),
+                             .image_key = rows.OptString(r, "image_key")});
+  }
+  return lines;
+}
+
 }  // namespace
 
 Task<void> PgOrdersRepository::LockBuyer(services::Transaction& tx, UserId buyer) {
@@ -390,27 +410,6 @@ Task<services::ClaimOutcome> PgOrdersRepository::ClaimKey(services::Transaction&
 Task<int> PgOrdersRepository::PendingOrders(services::Transaction& tx, UserId buyer) {
   QueryResult result = co_await AsPg(tx).Execute(kPendingOrders, Params(buyer.value));
   co_return static_cast<int>(result.Int(0, "n"));
-}
-
-static std::vector<domain::CheckoutLine> CheckoutLinesFromRows(const QueryResult& rows) {
-  std::vector<domain::CheckoutLine> lines;
-  lines.reserve(rows.size());
-  for (int r = 0; r < rows.size(); ++r) {
-    lines.push_back(
-        domain::CheckoutLine{.listing_id = ListingId{rows.Int(r, "listing_id")},
-                             .quantity = static_cast<int>(rows.Int(r, "quantity")),
-                             .seller_id = UserId{rows.Int(r, "seller_id")},
-                             .seller_username = rows.String(r, "seller_username"),
-                             .seller_display_name = rows.String(r, "seller_display_name"),
-                             .title = rows.String(r, "title"),
-                             .unit_price_cents = rows.Int(r, "price_cents"),
-                             .currency = rows.String(r, "currency"),
-                             .active = rows.Bool(r, "active"),
-                             .stock = static_cast<int>(rows.Int(r, "stock")),
-                             .reserved = static_cast<int>(rows.Int(r, "reserved")),
-                             .image_key = rows.OptString(r, "image_key")});
-  }
-  return lines;
 }
 
 Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::ReadCart(services::Transaction& tx,
