@@ -81,6 +81,29 @@ T RunTask(boost::asio::io_context& io, Task<T> task,
   if constexpr (!std::is_void_v<T>) return std::move(*out);
 }
 
+// Starts every task at once and runs the io_context until all have finished, within `limit`
+// (a Redis connection keeps the io_context busy, so run() would not return). The first failure
+// is rethrown once all have finished.
+inline void RunConcurrently(boost::asio::io_context& io, std::vector<Task<void>> tasks,
+                            std::chrono::steady_clock::duration limit = std::chrono::seconds(60)) {
+  const std::size_t total = tasks.size();
+  std::size_t finished = 0;
+  std::exception_ptr failure;
+  io.restart();
+  for (auto& task : tasks) {
+    boost::asio::co_spawn(io, std::move(task), [&finished, &failure](std::exception_ptr e) {
+      if (e && !failure) failure = e;
+      ++finished;
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (finished < total && std::chrono::steady_clock::now() < deadline) {
+    io.run_one_until(deadline);
+  }
+  if (finished < total) throw std::runtime_error("concurrent tasks did not finish in time");
+  if (failure) std::rethrow_exception(failure);
+}
+
 // `conninfo` (a libpq URL or key=value string) with one more parameter, e.g. application_name
 // or dbname; a later parameter overrides an earlier one.
 inline std::string AddConnParam(std::string conninfo, std::string_view key,

@@ -316,27 +316,6 @@ class OrderLifecycleTest : public ::testing::Test {
                  id.value, type);
   }
 
-  // Starts every task at once and runs the io_context until all have finished (the Redis
-  // connection keeps it busy, so run() would not return).
-  void RunConcurrently(std::vector<Task<void>> tasks) {
-    const std::size_t total = tasks.size();
-    std::size_t finished = 0;
-    std::exception_ptr failure;
-    io_.restart();
-    for (auto& task : tasks) {
-      boost::asio::co_spawn(io_, std::move(task), [&finished, &failure](std::exception_ptr e) {
-        if (e && !failure) failure = e;
-        ++finished;
-      });
-    }
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (finished < total && std::chrono::steady_clock::now() < deadline) {
-      io_.run_one_until(deadline);
-    }
-    if (finished < total) throw std::runtime_error("concurrent tasks did not finish in time");
-    if (failure) std::rethrow_exception(failure);
-  }
-
   boost::asio::io_context io_;
   SystemClock clock_;
   pg::Pool pool_;
@@ -413,7 +392,7 @@ TEST_F(OrderLifecycleTest, StartingPaymentConcurrentlyAttachesOneIntent) {
   std::vector<std::optional<Result<PaymentSession>>> out(4);
   std::vector<Task<void>> tasks;
   for (auto& slot : out) tasks.push_back(StartInto(payments_, buyer, order.id, slot));
-  RunConcurrently(std::move(tasks));
+  RunConcurrently(io_, std::move(tasks));
   std::set<std::string> ids;
   for (auto& session : out) {
     ASSERT_TRUE(session && session->ok());
@@ -438,7 +417,7 @@ TEST_F(OrderLifecycleTest, TheSameEventFiveTimesAtOnceIsAppliedOnce) {
   std::vector<std::optional<Result<void>>> out(5);
   std::vector<Task<void>> tasks;
   for (auto& slot : out) tasks.push_back(WebhookInto(payments_, signature, body, slot));
-  RunConcurrently(std::move(tasks));
+  RunConcurrently(io_, std::move(tasks));
   for (auto& result : out) {
     ASSERT_TRUE(result.has_value());
     EXPECT_TRUE(result->ok()) << "every delivery is acknowledged";
@@ -658,7 +637,7 @@ TEST_F(OrderLifecycleTest, TwoSweepsAtOnceExpireEachOrderOnce) {
   std::vector<Task<void>> tasks;
   tasks.push_back(ExpireInto(orders_service_, 100, first));
   tasks.push_back(ExpireInto(orders_service_, 100, second));
-  RunConcurrently(std::move(tasks));
+  RunConcurrently(io_, std::move(tasks));
   ASSERT_TRUE(first && second);
   EXPECT_GE(*first + *second, kOrders);
 
@@ -793,7 +772,7 @@ TEST_F(OrderLifecycleTest, ACancelAndAPaymentAtOnceAlwaysLeaveTheMoneyRight) {
     tasks.push_back(CancelInto(orders_service_, buyers[i], orders[i].id, cancels[i]));
     if (i % 2 != 0) tasks.push_back(WebhookInto(payments_, Sign(bodies[i]), bodies[i], hooks[i]));
   }
-  RunConcurrently(std::move(tasks));
+  RunConcurrently(io_, std::move(tasks));
 
   for (int i = 0; i < kOrders; ++i) {
     SCOPED_TRACE("order " + std::to_string(orders[i].id.value));
@@ -844,7 +823,7 @@ TEST_F(OrderLifecycleTest, ACancelledOrderNeverKeepsAPayableIntent) {
     tasks.push_back(StartInto(payments_, buyers[i], orders[i].id, starts[i]));
     tasks.push_back(CancelInto(orders_service_, buyers[i], orders[i].id, cancels[i]));
   }
-  RunConcurrently(std::move(tasks));
+  RunConcurrently(io_, std::move(tasks));
 
   for (int i = 0; i < kOrders; ++i) {
     SCOPED_TRACE("order " + std::to_string(orders[i].id.value));
