@@ -71,6 +71,7 @@ export interface ServerOptions {
 export interface RunningServer {
   baseUrl: string;
   port: number;
+  pid: number;
   jwtSecret: string;
   env: Record<string, string>;
   // Everything the process wrote to stdout and stderr so far (the last 64 KiB).
@@ -173,8 +174,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
+  let stopping = false;
   child.on("exit", (code, signal) => {
     exitStatus = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
+  // Nobody asked it to stop: whatever test talks to it next only sees refused connections, so its
+  // output (a sanitizer report, an uncaught exception) is printed right here, once all is read.
+  child.on("close", () => {
+    if (!stopping) {
+      process.stderr.write(`marketplace serve on port ${port} died (${exitStatus}).\n--- its output ---\n${output}\n`);
+    }
   });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once("spawn", () => resolve());
@@ -183,6 +192,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   await spawned;
 
   const stop = async (): Promise<string> => {
+    stopping = true;
     if (exitStatus === undefined) {
       child.kill("SIGTERM");
       if (!(await waitForExit(child, 5_000))) {
@@ -219,6 +229,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return {
     baseUrl,
     port,
+    pid: child.pid!,
     jwtSecret,
     env,
     output: () => output,

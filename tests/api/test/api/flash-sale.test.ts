@@ -21,7 +21,7 @@ import {
   type Account,
   type FullOrder,
 } from "../../lib/payments.js";
-import { freePort, startServer, type RunningServer } from "../../lib/server.js";
+import { freePort, kCleanExit, type RunningServer, startServer } from "../../lib/server.js";
 
 const kBuyers = 200;
 const kStock = 20;
@@ -210,7 +210,8 @@ describe("a flash sale over HTTP: one listing of 20, 200 buyers at once", () => 
     }, 60_000);
 
     afterAll(async () => {
-      await server?.stop();
+      const exit = await server?.stop();
+      expect(exit, server?.output()).toBe(kCleanExit);
       redis?.kill();
     });
 

@@ -31,7 +31,7 @@ import {
   type FullOrder,
   type PaymentIntent,
 } from "../../lib/payments.js";
-import { startServer, type RunningServer } from "../../lib/server.js";
+import { kCleanExit, type RunningServer, startServer } from "../../lib/server.js";
 
 // A seller, a buyer, a listing of 5 at `price` and a pending order for 2 of it.
 async function pendingOrder(price = 1250, baseUrl?: string) {
@@ -387,7 +387,8 @@ describe("a payment that arrives after the order expired", () => {
     server = await startServer({ jwtSecret: inject("jwtSecret"), env: { ORDER_PAYMENT_TTL: "2s" } });
   });
   afterAll(async () => {
-    await server?.stop();
+    const exit = await server?.stop();
+    expect(exit, server?.output()).toBe(kCleanExit);
   });
 
   it("is refunded; the order stays expired and the stock untouched", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, type ApiResponse } from "../../lib/client.js";
 import { expectError, newCredentials, randomLoopbackAddress, register } from "../../lib/fixtures.js";
-import { startServer, type RunningServer } from "../../lib/server.js";
+import { kCleanExit, type RunningServer, startServer } from "../../lib/server.js";
 
 function expectLimited(res: ApiResponse) {
   expectError(res, 429, "rate_limited");
@@ -48,7 +48,8 @@ describe("auth limit per client IP (a second server with RATE_LIMIT_AUTH_IP=3/1m
   });
 
   afterAll(async () => {
-    await server?.stop();
+    const exit = await server?.stop();
+    expect(exit, server?.output()).toBe(kCleanExit);
   });
 
   // Each test connects from its own loopback address, so its buckets are fresh on every run.

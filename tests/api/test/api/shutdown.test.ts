@@ -28,4 +28,20 @@ describe("shutdown", () => {
       }
     }
   });
+
+  // A dependency that vanishes while the server writes to it (Redis killed mid-command; hiredis
+  // writes with write(2)) raises SIGPIPE, whose default action ends the process: the server must
+  // ignore it and let the write fail with EPIPE instead.
+  it("survives SIGPIPE and still serves and drains", async () => {
+    const server = await startServer();
+    try {
+      process.kill(server.pid, "SIGPIPE");
+      const health = await api("GET", "/healthz", { baseUrl: server.baseUrl });
+      expect(health.status).toBe(200);
+      expect(server.exited(), server.output()).toBeUndefined();
+    } finally {
+      const exit = await server.stop();
+      expect(exit, server.output()).toBe(kCleanExit);
+    }
+  });
 });
