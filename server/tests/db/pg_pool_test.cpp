@@ -331,6 +331,88 @@ TEST_F(PgTransactionTest, CommitOfAFailedTransactionThrowsAndPersistsNothing) {
   EXPECT_EQ(pool.open_count(), 1u);
 }
 
+// BEGIN travels with a transaction's first statement (one round trip, pipeline mode): every way
+// that first statement can fail must leave the connection as usable as a failure after BEGIN.
+
+// Runs `first` as the first statement of a transaction, then tries to commit; the errors of both.
+Task<FailedCommitOutcome> FirstThenCommit(pg::Pool& pool, Statement first,
+                                          std::vector<pg::Param> params) {
+  FailedCommitOutcome outcome;
+  pg::Transaction tx = co_await pool.BeginTransaction();
+  try {
+    co_await tx.Execute(first, std::move(params));
+  } catch (const PgError& e) {
+    outcome.statement_error = e;
+  }
+  try {
+    co_await tx.Commit();
+  } catch (const PgError& e) {
+    outcome.commit_error = e;
+  }
+  co_return outcome;
+}
+
+TEST_F(PgTransactionTest, AFirstStatementThatFailsToRunFailsTheTransaction) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  for (int round = 0; round < 2; ++round) {  // prepared in the pipeline, then already prepared
+    const FailedCommitOutcome outcome =
+        RunTask(io_, FirstThenCommit(pool, kDivideByZero, pg::NoParams()));
+    ASSERT_TRUE(outcome.statement_error.has_value()) << "round " << round;
+    EXPECT_EQ(outcome.statement_error->sqlstate(), "22012");
+    EXPECT_FALSE(outcome.statement_error->connection_lost());
+    ASSERT_TRUE(outcome.commit_error.has_value()) << "round " << round;
+    EXPECT_FALSE(outcome.commit_error->connection_lost());
+  }
+  RunTask(io_, pool.Ping());
+  EXPECT_EQ(pool.open_count(), 1u);
+}
+
+TEST_F(PgTransactionTest, AFirstStatementThatFailsToPrepareIsNotRememberedAsPrepared) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  for (int round = 0; round < 2; ++round) {
+    const FailedCommitOutcome outcome =
+        RunTask(io_, FirstThenCommit(pool, kSyntaxError, pg::NoParams()));
+    ASSERT_TRUE(outcome.statement_error.has_value()) << "round " << round;
+    EXPECT_EQ(outcome.statement_error->sqlstate(), "42601") << "prepared again, not 26000";
+    EXPECT_THAT(outcome.statement_error->what(), HasSubstr("test.pool.syntax_error"));
+  }
+  // The same connection still runs transactions.
+  const FailedCommitOutcome fine = RunTask(io_, FirstThenCommit(pool, Insert(), pg::Params(7)));
+  EXPECT_FALSE(fine.statement_error.has_value());
+  EXPECT_FALSE(fine.commit_error.has_value());
+  EXPECT_EQ(CountFromElsewhere(7), 1);
+  EXPECT_EQ(pool.open_count(), 1u);
+}
+
+TEST_F(PgTransactionTest, AStatementPreparedByAFailedFirstRunStaysPrepared) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  RunTask(io_, admin_.Execute(Insert(), pg::Params(8)));
+  // Prepared, then its run violates the primary key: the prepared statement outlives the
+  // rolled-back transaction, and preparing it again would fail with 42P05.
+  const FailedCommitOutcome duplicate =
+      RunTask(io_, FirstThenCommit(pool, Insert(), pg::Params(8)));
+  ASSERT_TRUE(duplicate.statement_error.has_value());
+  EXPECT_TRUE(duplicate.statement_error->IsUniqueViolation());
+  const FailedCommitOutcome next = RunTask(io_, FirstThenCommit(pool, Insert(), pg::Params(9)));
+  EXPECT_FALSE(next.statement_error.has_value())
+      << (next.statement_error ? next.statement_error->what() : "");
+  EXPECT_FALSE(next.commit_error.has_value());
+  EXPECT_EQ(CountFromElsewhere(9), 1);
+}
+
+Task<void> BeginAndCommitNothing(pg::Pool& pool) {
+  pg::Transaction tx = co_await pool.BeginTransaction();
+  co_await tx.Commit();
+}
+
+TEST_F(PgTransactionTest, ATransactionWithoutStatementsCommitsNothingAndHandsTheConnectionBack) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  RunTask(io_, BeginAndCommitNothing(pool));
+  EXPECT_EQ(pool.idle_count(), 1u);
+  RunTask(io_, pool.Ping());
+  EXPECT_EQ(pool.open_count(), 1u);
+}
+
 TEST_F(PgPoolTest, BoundsConnectionsToMaxSize) {
   pg::Pool pool(io_.get_executor(), Options(2));
   constexpr int kQueries = 10;

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -106,6 +107,13 @@ class BusyScope {
   bool& busy_;
 };
 
+std::vector<const char*> ParamValues(const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& param : params) values.push_back(param ? param->c_str() : nullptr);
+  return values;
+}
+
 }  // namespace
 
 Connection::Connection(boost::asio::any_io_executor executor, PGconn* conn)
@@ -166,11 +174,20 @@ Task<std::unique_ptr<Connection>> Connection::Open(boost::asio::any_io_executor 
   co_return conn;
 }
 
+std::map<std::string, std::string, std::less<>>::iterator Connection::Prepared(
+    const Statement& statement) {
+  auto prepared = prepared_.find(statement.name);
+  if (prepared != prepared_.end() && prepared->second != statement.sql) {
+    throw std::logic_error("two different statements are named " + prepared->first);
+  }
+  return prepared;
+}
+
 Task<QueryResult> Connection::Execute(const Statement& statement,
                                       const std::vector<Param>& params) {
   BusyScope busy(busy_);
   if (!Usable()) throw Lost("connection is broken");
-  auto prepared = prepared_.find(statement.name);
+  auto prepared = Prepared(statement);
   if (prepared == prepared_.end()) {
     std::string name(statement.name);
     std::string sql(statement.sql);
@@ -179,13 +196,9 @@ Task<QueryResult> Connection::Execute(const Statement& statement,
     if (sent == 0) throw Lost("could not send");
     co_await Finish(name);
     prepared = prepared_.emplace(std::move(name), std::move(sql)).first;
-  } else if (prepared->second != statement.sql) {
-    throw std::logic_error("two different statements are named " + prepared->first);
   }
 
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const Param& param : params) values.push_back(param ? param->c_str() : nullptr);
+  const std::vector<const char*> values = ParamValues(params);
   const int sent =
       PQsendQueryPrepared(conn_, prepared->first.c_str(), static_cast<int>(values.size()),
                           values.data(), nullptr, nullptr, 0);
@@ -193,6 +206,34 @@ Task<QueryResult> Connection::Execute(const Statement& statement,
   if (sent == 0) throw Lost("could not send");
   ResultPtr res = co_await Finish(prepared->first);
   co_return QueryResult(res.release());
+}
+
+Task<QueryResult> Connection::BeginAndExecute(const Statement& statement,
+                                              const std::vector<Param>& params) {
+  BusyScope busy(busy_);
+  if (!Usable()) throw Lost("connection is broken");
+  auto prepared = Prepared(statement);
+  const bool prepare = prepared == prepared_.end();
+  const std::string name(statement.name);
+  const std::string sql(statement.sql);
+  const std::vector<const char*> values = ParamValues(params);
+
+  if (PQenterPipelineMode(conn_) == 0) throw Lost("could not enter pipeline mode");
+  bool sent = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
+  if (sent && prepare) sent = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 0;
+  sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                     values.data(), nullptr, nullptr, 0) != 0;
+  sent = sent && PQpipelineSync(conn_) != 0;
+  SyncSocket();
+  if (!sent) throw Lost("could not send");
+
+  PipelineResults done = co_await FinishPipeline(prepare ? 3 : 2);
+  if (PQexitPipelineMode(conn_) == 0) MarkBroken();
+  // Prepared in the pipeline, it stays prepared whatever came after: it is not transactional.
+  if (prepare && done.results[1]) prepared_.emplace(name, sql);
+  if (done.error) throw ErrorFrom(done.error.get(), name, false);
+  if (!done.results.back()) throw Lost("no result");
+  co_return QueryResult(done.results.back().release());
 }
 
 Task<QueryResult> Connection::ExecuteScript(std::string_view sql) {
@@ -239,38 +280,71 @@ Task<ResultPtr> Connection::Finish(std::string_view context) {
   ResultPtr last;
   ResultPtr error;
   for (;;) {
-    while (PQisBusy(conn_) != 0) {
-      co_await WaitReadable();
-      const int ok = PQconsumeInput(conn_);
-      SyncSocket();
-      if (ok == 0) {
-        // Keep the server's own reason (e.g. "terminating connection due to administrator
-        // command") when it arrived before the socket closed.
-        if (error) throw ErrorFrom(error.get(), context, true);
-        throw Lost("could not receive");
-      }
+    try {
+      co_await ReadyToRead();
+    } catch (const PgError&) {
+      // Keep the server's own reason (e.g. "terminating connection due to administrator
+      // command") when it arrived before the socket closed.
+      if (error) throw ErrorFrom(error.get(), context, true);
+      throw;
     }
     ResultPtr res(PQgetResult(conn_));
     SyncSocket();
     if (!res) break;
-    switch (PQresultStatus(res.get())) {
-      case PGRES_COPY_IN:
-      case PGRES_COPY_OUT:
-      case PGRES_COPY_BOTH:
-        MarkBroken();
-        throw std::logic_error("COPY is not supported by the pg connection");
-      case PGRES_FATAL_ERROR:
-      case PGRES_NONFATAL_ERROR:
-      case PGRES_BAD_RESPONSE:
-        if (!error) error = std::move(res);
-        break;
-      default:
-        last = std::move(res);
-    }
+    if (Keep(res, error)) last = std::move(res);
   }
   if (error) throw ErrorFrom(error.get(), context, false);
   if (!last) throw Lost("no result");
   co_return last;
+}
+
+bool Connection::Keep(ResultPtr& res, ResultPtr& error) {
+  switch (PQresultStatus(res.get())) {
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH:
+      MarkBroken();
+      throw std::logic_error("COPY is not supported by the pg connection");
+    case PGRES_FATAL_ERROR:
+    case PGRES_NONFATAL_ERROR:
+    case PGRES_BAD_RESPONSE:
+      if (!error) error = std::move(res);
+      return false;
+    case PGRES_PIPELINE_ABORTED:
+      return false;
+    default:
+      return true;
+  }
+}
+
+Task<Connection::PipelineResults> Connection::FinishPipeline(int queries) {
+  co_await Flush();
+  PipelineResults out;
+  out.results.resize(static_cast<std::size_t>(queries));
+  // Each command's results end with a null result; the sync's own result ends the pipeline.
+  for (int query = 0;;) {
+    co_await ReadyToRead();
+    ResultPtr res(PQgetResult(conn_));
+    SyncSocket();
+    if (!res) {
+      ++query;
+      continue;
+    }
+    if (PQresultStatus(res.get()) == PGRES_PIPELINE_SYNC) break;
+    if (!Keep(res, out.error)) continue;
+    if (query >= queries) throw Lost("more results than commands in a pipeline");
+    out.results[static_cast<std::size_t>(query)] = std::move(res);
+  }
+  co_return out;
+}
+
+Task<void> Connection::ReadyToRead() {
+  while (PQisBusy(conn_) != 0) {
+    co_await WaitReadable();
+    const int ok = PQconsumeInput(conn_);
+    SyncSocket();
+    if (ok == 0) throw Lost("could not receive");
+  }
 }
 
 Task<void> Connection::Flush() {

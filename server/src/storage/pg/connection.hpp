@@ -35,6 +35,9 @@ class Connection {
 
   // Prepares `statement` on first use on this connection, then executes it with text params.
   Task<QueryResult> Execute(const Statement& statement, const std::vector<Param>& params);
+  // BEGIN, then Execute(statement, params), in one round trip (pipeline mode): a transaction's
+  // BEGIN costs nothing of its own.
+  Task<QueryResult> BeginAndExecute(const Statement& statement, const std::vector<Param>& params);
   // Simple protocol: `sql` may hold several statements.
   Task<QueryResult> ExecuteScript(std::string_view sql);
   // Throws when the server ended the transaction with a rollback instead (it had failed), which
@@ -56,6 +59,21 @@ class Connection {
 
   Task<ResultPtr> Simple(std::string_view sql);
   Task<ResultPtr> Finish(std::string_view context);
+  struct PipelineResults {
+    // One per command: its last result, or empty when it failed or was skipped because an
+    // earlier one failed.
+    std::vector<ResultPtr> results;
+    ResultPtr error;  // the first failure
+  };
+  // Reads the results of `queries` commands sent in pipeline mode and of the sync that ends them.
+  // Throws only when the connection fails; a failed command is reported in `error`.
+  Task<PipelineResults> FinishPipeline(int queries);
+  // Sorts a result: true for a command's result, false for an error (the first one kept in
+  // `error`) or a command skipped after an earlier error. Throws on COPY.
+  bool Keep(ResultPtr& res, ResultPtr& error);
+  Task<void> ReadyToRead();
+  // The prepared statement of this name, checked against `statement.sql`; end() if not prepared.
+  std::map<std::string, std::string, std::less<>>::iterator Prepared(const Statement& statement);
   Task<void> Flush();
   Task<void> WaitReadable();
   bool PollNow(short events) const;

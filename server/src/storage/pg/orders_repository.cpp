@@ -138,8 +138,10 @@ constexpr Statement kAttachIntent{
     "SELECT payment_intent_id FROM orders WHERE id = $1 AND payment_intent_id IS NOT NULL AND "
     "NOT EXISTS (SELECT 1 FROM set)"};
 
-constexpr Statement kLockListing{"orders.lock_listing",
-                                 "SELECT quantity FROM listings WHERE id = $1 FOR NO KEY UPDATE"};
+constexpr Statement kTakeStock{
+    "orders.take_stock",
+    "UPDATE listings SET quantity = quantity - $2, version = version + 1, updated_at = now() "
+    "WHERE id = $1 AND quantity >= $2 RETURNING quantity"};
 
 constexpr Statement kAddStock{
     "orders.add_stock",
@@ -543,12 +545,17 @@ Task<bool> PgOrdersRepository::TakeStock(services::Transaction& tx,
                                          const std::vector<services::StockWant>& lines) {
   Transaction& pg = AsPg(tx);
   std::vector<services::StockWant> merged = ByListing(lines);
-  for (const auto& line : merged) {
-    QueryResult row = co_await pg.Execute(kLockListing, Params(line.listing.value));
-    if (row.empty() || row.Int(0, "quantity") < line.quantity) co_return false;
-  }
-  for (const auto& line : merged) {
-    co_await pg.Execute(kAddStock, Params(line.listing.value, -line.quantity));
+  // In listing order, like every other writer of listings; each row is locked and taken from in
+  // one statement. A line that is short gives back what the lines before it took.
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    const auto& line = merged[i];
+    QueryResult taken = co_await pg.Execute(kTakeStock, Params(line.listing.value, line.quantity));
+    if (taken.empty()) {
+      for (std::size_t j = 0; j < i; ++j) {
+        co_await pg.Execute(kAddStock, Params(merged[j].listing.value, merged[j].quantity));
+      }
+      co_return false;
+    }
   }
   co_return true;
 }

@@ -75,6 +75,13 @@ Task<QueryResult> PooledConnection::Execute(const Statement& statement, std::vec
   co_return co_await conn_->Execute(statement, params);
 }
 
+Task<QueryResult> PooledConnection::BeginAndExecute(const Statement& statement,
+                                                    std::vector<Param> params) {
+  if (!conn_) throw std::logic_error("pg connection used after release");
+  if (pool_ != nullptr) ++pool_->statements_executed_;
+  co_return co_await conn_->BeginAndExecute(statement, params);
+}
+
 Task<void> PooledConnection::ExecuteScript(std::string_view sql) {
   if (!conn_) throw std::logic_error("pg connection used after release");
   co_await conn_->ExecuteScript(sql);
@@ -82,7 +89,10 @@ Task<void> PooledConnection::ExecuteScript(std::string_view sql) {
 
 Task<QueryResult> Transaction::Execute(const Statement& statement, std::vector<Param> params) {
   if (done_) throw std::logic_error("pg transaction used after commit");
-  co_return co_await conn_.Execute(statement, std::move(params));
+  if (begun_) co_return co_await conn_.Execute(statement, std::move(params));
+  // Whatever happens to it, the transaction may have begun: the pool rolls back what is open.
+  begun_ = true;
+  co_return co_await conn_.BeginAndExecute(statement, std::move(params));
 }
 
 Task<void> Transaction::Commit() {
@@ -90,7 +100,7 @@ Task<void> Transaction::Commit() {
   done_ = true;
   std::exception_ptr failure;
   try {
-    co_await conn_.conn_->Commit();
+    if (begun_) co_await conn_.conn_->Commit();
   } catch (...) {
     failure = std::current_exception();
   }
@@ -166,7 +176,6 @@ Task<std::unique_ptr<services::Transaction>> Pool::Begin() {
 
 Task<Transaction> Pool::BeginTransaction() {
   PooledConnection conn = co_await Acquire();
-  co_await conn.ExecuteScript("BEGIN");
   co_return Transaction(std::move(conn));
 }
 

@@ -113,6 +113,8 @@ class PooledConnection {
   ~PooledConnection();
 
   Task<QueryResult> Execute(const Statement& statement, std::vector<Param> params);
+  // BEGIN and the statement in one round trip.
+  Task<QueryResult> BeginAndExecute(const Statement& statement, std::vector<Param> params);
   // Simple-protocol text, may hold several statements; for migrations and BEGIN/COMMIT.
   Task<void> ExecuteScript(std::string_view sql);
 
@@ -130,7 +132,8 @@ class Executor {
   virtual Task<QueryResult> Execute(const Statement& statement, std::vector<Param> params) = 0;
 };
 
-// RAII transaction: rolled back unless Commit() succeeded.
+// RAII transaction: rolled back unless Commit() succeeded. BEGIN goes out with the first
+// statement, in the same round trip; a transaction that ran no statement commits nothing.
 class Transaction final : public Executor, public services::Transaction {
  public:
   explicit Transaction(PooledConnection conn) : conn_(std::move(conn)) {}
@@ -139,6 +142,7 @@ class Transaction final : public Executor, public services::Transaction {
 
  private:
   PooledConnection conn_;
+  bool begun_ = false;
   bool done_ = false;
 };
 
