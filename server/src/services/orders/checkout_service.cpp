@@ -127,8 +127,8 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
   }
   if (auto refused = domain::CheckCheckout(lines, buyer.user.id)) co_return std::move(*refused);
   std::int64_t total = domain::OrderTotal(lines);
-  domain::OrderId id = co_await orders_.Insert(*tx, buyer.user.id, key, lines, address, total,
-                                               clock_.Now() + options_.payment_ttl);
+  domain::Order order = co_await orders_.Insert(*tx, buyer.user.id, key, lines, address, total,
+                                                clock_.Now() + options_.payment_ttl);
 
   std::vector<ListingId> listings;
   for (const auto& line : lines) listings.push_back(line.listing_id);
@@ -136,10 +136,7 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
   if (auto refused = domain::CheckLocked(lines, locked, buyer.user.id))
     co_return std::move(*refused);  // rolls back the order written above
   co_await tx->Commit();
-
-  auto order = co_await orders_.Find(id);
-  if (!order) throw std::logic_error("order vanished right after checkout");
-  co_return PlacedOrder{.order = std::move(*order)};
+  co_return PlacedOrder{.order = std::move(order)};
 }
 
 }  // namespace market::services

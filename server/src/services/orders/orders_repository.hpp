@@ -39,11 +39,12 @@ class OrdersRepository {
   virtual Task<std::vector<domain::LockedStock>> LockStock(
       Transaction& tx, const std::vector<ListingId>& listings) = 0;
   // Writes the order with its snapshot lines and its order.placed event, links the buyer's
-  // Idempotency-Key to it and takes its lines out of the cart: one statement.
-  virtual Task<domain::OrderId> Insert(Transaction& tx, UserId buyer, std::string_view key,
-                                       const std::vector<domain::CheckoutLine>& lines,
-                                       const domain::ShippingAddress& address,
-                                       std::int64_t total_cents, TimePoint expires_at) = 0;
+  // Idempotency-Key to it and takes its lines out of the cart: one statement. Returns the order
+  // as Find would read it once committed.
+  virtual Task<domain::Order> Insert(Transaction& tx, UserId buyer, std::string_view key,
+                                     const std::vector<domain::CheckoutLine>& lines,
+                                     const domain::ShippingAddress& address,
+                                     std::int64_t total_cents, TimePoint expires_at) = 0;
   virtual Task<std::optional<domain::Order>> Find(domain::OrderId id) = 0;
 
   // --- For the stock gate (no transaction) ---

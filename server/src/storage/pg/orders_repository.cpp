@@ -59,48 +59,67 @@ constexpr Statement kCartLinesToOrder{"orders.cart_lines_to_order", MARKET_CART_
 
 // The whole order in one round trip: the order, its lines (from a JSON array, in the given
 // order), its first event, the idempotency key's link, and the cart lines it took.
+
+// Microseconds since the epoch, for timestamps inside json_agg.
+#define MARKET_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
+
+// The JSON of an order_items row `i` / an order_events row `e`, for json_agg.
+#define MARKET_ITEM_JSON                                                                          \
+  "json_build_object('id', i.id, 'listing_id', i.listing_id, 'seller_id', i.seller_id, "          \
+  "'seller_username', i.seller_username, 'seller_display_name', i.seller_display_name, 'title', " \
+  "i.title, 'unit_price_cents', i.unit_price_cents, 'currency', i.currency, 'quantity', "         \
+  "i.quantity, 'image_key', i.image_key, 'status', i.status, 'carrier', i.carrier, "              \
+  "'tracking_code', i.tracking_code, 'shipped_at', " MARKET_US(                                   \
+      "i.shipped_at") ", 'delivered_at', " MARKET_US("i.delivered_at") ")"
+#define MARKET_EVENT_JSON                                                                       \
+  "json_build_object('item_id', e.item_id, 'type', e.type, 'actor', e.actor, 'at', " MARKET_US( \
+      "e.created_at") ")"
+
+// The columns of an order row `o` (joined to its buyer `bu`) that OrderFromRow reads, up to its
+// items, events and refunds.
+#define MARKET_ORDER_COLUMNS                                                                \
+  "SELECT o.id, o.buyer_id, bu.username::text AS buyer_username, bu.display_name AS "       \
+  "buyer_display_name, o.status, o.expires_at <= now() AS past_expiry, o.currency, "        \
+  "o.total_cents, "                                                                         \
+  "o.shipping_address::text AS shipping_address, o.payment_provider, o.payment_intent_id, " \
+  "o.paid_at, o.expires_at, o.created_at, o.updated_at, "
+
+// An order with its items, events and refunds, in one row. Followed by a WHERE on `o`.
+#define MARKET_ORDER_SELECT \
+  MARKET_ORDER_COLUMNS      \
+  "(SELECT json_agg(" MARKET_ITEM_JSON " ORDER BY i.id) FROM order_items i WHERE i.order_id = "  \
+  "o.id)::text AS items, "                                                                       \
+  "(SELECT json_agg(" MARKET_EVENT_JSON " ORDER BY e.id) FROM order_events e WHERE e.order_id = " \
+  "o.id)::text AS events, "                                                                      \
+  "(SELECT json_agg(json_build_object('amount_cents', r.amount_cents, 'currency', r.currency, "  \
+  "'reason', r.reason, 'status', r.status, 'at', " MARKET_US("r.created_at")                      \
+  ") ORDER BY r.id) FROM refunds r WHERE r.order_id = o.id)::text AS refunds "                   \
+  "FROM orders o JOIN users bu ON bu.id = o.buyer_id "
+
+// The order, its lines, its event, the key's link to it and the cart lines it takes, in one
+// statement; it answers with the order as kFind would read it after commit.
 constexpr Statement kInsertOrder{
     "orders.insert",
     "WITH o AS (INSERT INTO orders (buyer_id, currency, total_cents, shipping_address, expires_at) "
-    "VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id), "
+    "VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING *), "
     "items AS (INSERT INTO order_items (order_id, listing_id, seller_id, seller_username, "
     "seller_display_name, title, unit_price_cents, currency, quantity, image_key) "
     "SELECT o.id, (l.v->>'listing_id')::bigint, (l.v->>'seller_id')::bigint, "
     "l.v->>'seller_username', l.v->>'seller_display_name', l.v->>'title', "
     "(l.v->>'unit_price_cents')::bigint, l.v->>'currency', (l.v->>'quantity')::integer, "
     "l.v->>'image_key' FROM o, json_array_elements($6::json) WITH ORDINALITY AS l(v, n) "
-    "ORDER BY l.n), "
+    "ORDER BY l.n RETURNING *), "
     "event AS (INSERT INTO order_events (order_id, type, actor, actor_id) "
-    "SELECT o.id, 'order.placed', 'buyer', $1 FROM o), "
+    "SELECT o.id, 'order.placed', 'buyer', $1 FROM o RETURNING *), "
     "keyed AS (UPDATE idempotency_keys SET order_id = (SELECT id FROM o) WHERE user_id = $1 AND "
     "key = $7), "
     "taken AS (DELETE FROM cart_items WHERE user_id = $1 AND listing_id IN "
-    "(SELECT (e->>'listing_id')::bigint FROM json_array_elements($6::json) e)) "
-    "SELECT id FROM o"};
-
-// Microseconds since the epoch, for timestamps inside json_agg.
-#define MARKET_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
-
-// An order with its items, events and refunds, in one row. Followed by a WHERE on `o`.
-#define MARKET_ORDER_SELECT \
-  "SELECT o.id, o.buyer_id, bu.username::text AS buyer_username, bu.display_name AS "              \
-  "buyer_display_name, o.status, o.expires_at <= now() AS past_expiry, o.currency, o.total_cents, " \
-  "o.shipping_address::text AS shipping_address, o.payment_provider, o.payment_intent_id, "        \
-  "o.paid_at, o.expires_at, o.created_at, o.updated_at, "                                          \
-  "(SELECT json_agg(json_build_object('id', i.id, 'listing_id', i.listing_id, 'seller_id', "       \
-  "i.seller_id, 'seller_username', i.seller_username, 'seller_display_name', "                     \
-  "i.seller_display_name, 'title', i.title, 'unit_price_cents', i.unit_price_cents, "              \
-  "'currency', i.currency, 'quantity', i.quantity, 'image_key', i.image_key, 'status', "           \
-  "i.status, 'carrier', i.carrier, 'tracking_code', i.tracking_code, 'shipped_at', "               \
-  MARKET_US("i.shipped_at") ", 'delivered_at', " MARKET_US("i.delivered_at")                        \
-  ") ORDER BY i.id) FROM order_items i WHERE i.order_id = o.id)::text AS items, "                  \
-  "(SELECT json_agg(json_build_object('item_id', e.item_id, 'type', e.type, 'actor', e.actor, "    \
-  "'at', " MARKET_US("e.created_at") ") ORDER BY e.id) FROM order_events e WHERE e.order_id = "   \
-  "o.id)::text AS events, "                                                                        \
-  "(SELECT json_agg(json_build_object('amount_cents', r.amount_cents, 'currency', r.currency, "    \
-  "'reason', r.reason, 'status', r.status, 'at', " MARKET_US("r.created_at")                        \
-  ") ORDER BY r.id) FROM refunds r WHERE r.order_id = o.id)::text AS refunds "                     \
-  "FROM orders o JOIN users bu ON bu.id = o.buyer_id "
+    "(SELECT (e->>'listing_id')::bigint FROM json_array_elements($6::json) "
+    "e)) " MARKET_ORDER_COLUMNS "(SELECT json_agg(" MARKET_ITEM_JSON
+    " ORDER BY i.id) FROM items i)::text "
+    "AS items, (SELECT json_agg(" MARKET_EVENT_JSON
+    " ORDER BY e.id) FROM event e)::text AS events, "
+    "NULL::text AS refunds FROM o JOIN users bu ON bu.id = o.buyer_id"};
 
 constexpr Statement kFind{"orders.find", MARKET_ORDER_SELECT "WHERE o.id = $1"};
 
@@ -445,11 +464,11 @@ Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::CartLines(UserId buy
   co_return CheckoutLinesFromRows(rows);
 }
 
-Task<domain::OrderId> PgOrdersRepository::Insert(services::Transaction& tx, UserId buyer,
-                                                 std::string_view key,
-                                                 const std::vector<domain::CheckoutLine>& lines,
-                                                 const domain::ShippingAddress& address,
-                                                 std::int64_t total_cents, TimePoint expires_at) {
+Task<domain::Order> PgOrdersRepository::Insert(services::Transaction& tx, UserId buyer,
+                                               std::string_view key,
+                                               const std::vector<domain::CheckoutLine>& lines,
+                                               const domain::ShippingAddress& address,
+                                               std::int64_t total_cents, TimePoint expires_at) {
   json::array items;
   for (const auto& line : lines) {
     json::value image = nullptr;
@@ -468,7 +487,7 @@ Task<domain::OrderId> PgOrdersRepository::Insert(services::Transaction& tx, User
   QueryResult inserted = co_await AsPg(tx).Execute(
       kInsertOrder, Params(buyer.value, lines.front().currency, total_cents, AddressJson(address),
                            expires_at, items_json, key));
-  co_return domain::OrderId{inserted.Int(0, "id")};
+  co_return OrderFromRow(inserted, 0);
 }
 
 Task<std::optional<domain::Order>> PgOrdersRepository::Find(domain::OrderId id) {

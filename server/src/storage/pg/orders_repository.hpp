@@ -18,10 +18,10 @@ class PgOrdersRepository final : public services::OrdersRepository {
                                                    UserId buyer) override;
   Task<std::vector<domain::LockedStock>> LockStock(services::Transaction& tx,
                                                    const std::vector<ListingId>& listings) override;
-  Task<domain::OrderId> Insert(services::Transaction& tx, UserId buyer, std::string_view key,
-                               const std::vector<domain::CheckoutLine>& lines,
-                               const domain::ShippingAddress& address, std::int64_t total_cents,
-                               TimePoint expires_at) override;
+  Task<domain::Order> Insert(services::Transaction& tx, UserId buyer, std::string_view key,
+                             const std::vector<domain::CheckoutLine>& lines,
+                             const domain::ShippingAddress& address, std::int64_t total_cents,
+                             TimePoint expires_at) override;
   Task<std::optional<domain::Order>> Find(domain::OrderId id) override;
 
   Task<std::vector<services::StockWant>> CartWants(UserId buyer) override;
