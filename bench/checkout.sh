@@ -44,7 +44,9 @@
 # ("spread hot sellout"), BENCH_PGBENCH (on|off), BENCH_PG: services (default: the PostgreSQL of
 # scripts/services, which runs with fsync=off and synchronous_commit=off) or durable (a private
 # PostgreSQL 15 started under /var/tmp for the run with fsync=on, synchronous_commit=on, and
-# stopped and removed at the end). Traffic goes only to 127.0.0.1.
+# stopped and removed at the end) or profile (a private one with the settings of scripts/services
+# and pg_stat_statements loaded: each run also prints its statements by execution time, with
+# calls per completed checkout). Traffic goes only to 127.0.0.1.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -81,7 +83,7 @@ num_in BENCH_WARMUP "$warmup" 0 10
 num_in BENCH_DURATION "$duration" 1 $((30 - warmup))
 num_in BENCH_LISTINGS "$spread_listings" 1 100000
 num_in BENCH_SELLOUT_STOCK "$sellout_stock" 1 1000000
-case "$pg_mode" in services | durable) ;; *) echo "bench: BENCH_PG must be services or durable" >&2; exit 2 ;; esac
+case "$pg_mode" in services | durable | profile) ;; *) echo "bench: BENCH_PG must be services, durable or profile" >&2; exit 2 ;; esac
 for s in $scenarios; do
   case "$s" in spread | hot | sellout) ;; *) echo "bench: unknown scenario $s" >&2; exit 2 ;; esac
 done
@@ -129,8 +131,14 @@ started_at=$(date +%s)
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # shellcheck disable=SC2153  # PG_PORT comes from var/ports.env
 pg_port=$PG_PORT
-if [ "$pg_mode" = durable ]; then
-  # A private PostgreSQL 15 with the settings a production server keeps: every commit flushed.
+if [ "$pg_mode" != services ]; then
+  # A private PostgreSQL 15: durable keeps the settings a production server keeps (every commit
+  # flushed); profile keeps those of scripts/services and counts every statement.
+  if [ "$pg_mode" = durable ]; then
+    pg_settings="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  else
+    pg_settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements"
+  fi
   durable_dir=$(mktemp -d /var/tmp/checkout-bench-pg.XXXXXX)
   mkdir -p "$durable_dir/data" "$durable_dir/sock"
   chown -R postgres:postgres "$durable_dir"
@@ -139,9 +147,9 @@ if [ "$pg_mode" = durable ]; then
   (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$durable_dir/data" -U postgres \
     --auth=trust -E UTF8 --locale=C.UTF-8 >"$durable_dir/initdb.log" 2>&1)
   (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$durable_dir/data" \
-    -l "$durable_dir/pg.log" -w -o "-p $pg_port -k $durable_dir/sock -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
+    -l "$durable_dir/pg.log" -w -o "-p $pg_port -k $durable_dir/sock -c listen_addresses=127.0.0.1 -c max_connections=100 $pg_settings" \
     start >/dev/null)
-  echo "bench: private PostgreSQL on 127.0.0.1:$pg_port with fsync=on, synchronous_commit=on"
+  echo "bench: private PostgreSQL on 127.0.0.1:$pg_port with $pg_settings"
 fi
 admin_url="postgresql://postgres@127.0.0.1:$pg_port/postgres"
 db_url="postgresql://postgres@127.0.0.1:$pg_port/$dbname"
@@ -150,6 +158,9 @@ redis_url="redis://127.0.0.1:$REDIS_PORT/$redis_db"
 psql "$admin_url" -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" \
   -c "CREATE DATABASE $dbname"
 redis-cli -p "$REDIS_PORT" -n "$redis_db" FLUSHDB >/dev/null
+if [ "$pg_mode" = profile ]; then
+  psql "$db_url" -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION pg_stat_statements"
+fi
 
 sql() { psql "$db_url" -X -q -v ON_ERROR_STOP=1 -tA -c "$1"; }
 
@@ -352,6 +363,7 @@ run_scenario() {  # NAME
   sleep "$run_warmup"
   local before after pids
   pids=$(pg_pids)
+  if [ "$pg_mode" = profile ]; then sql "SELECT pg_stat_statements_reset()" >/dev/null; fi
   before=$(snapshot "$pids")
   # What the server's backends are doing, every 0.1 s through the window: waiting on a lock, on
   # CPU, or idle inside a transaction (waiting for the server's next statement), and in which
@@ -411,6 +423,21 @@ run_scenario() {  # NAME
   grep -v '^tick|' "$work/waits.$name" | cut -d'|' -f1 | grep . | sort | uniq -c | sort -rn | sed -n '1,6p' | sed 's/^/  /'
   echo "  by statement (top 10):"
   grep -v '^tick|' "$work/waits.$name" | grep . | sort | uniq -c | sort -rn | sed -n '1,10p' | sed 's/^/  /'
+  if [ "$pg_mode" = profile ] && [ "$(echo "$rate > 0" | bc)" = 1 ]; then
+    echo "statements by execution time (pg_stat_statements over the window; calls and us per completed checkout):"
+    sql "SELECT to_char(100 * total_exec_time / sum(total_exec_time) OVER (), 'FM990.0') || '%|' ||
+                to_char(calls / ($seconds * $rate), 'FM990.00') || '|' ||
+                to_char(1000 * total_exec_time / ($seconds * $rate), 'FM99990') || '|' ||
+                to_char(1000 * mean_exec_time, 'FM99990') || '|' ||
+                left(regexp_replace(query, '\s+', ' ', 'g'), 80)
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$dbname')
+         ORDER BY total_exec_time DESC LIMIT 25" |
+      awk -F'|' 'BEGIN { printf "  %6s %6s %6s %6s  %s\n", "share", "calls", "us", "mean", "statement" }
+                 { printf "  %6s %6s %6s %6s  %s\n", $1, $2, $3, $4, $5 }'
+    sql "SELECT 'all statements: ' || to_char(sum(calls) / ($seconds * $rate), 'FM990.0') || ' calls, ' ||
+                to_char(1000 * sum(total_exec_time) / ($seconds * $rate), 'FM99990') || ' us of execution per completed checkout'
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$dbname')"
+  fi
   summary+=("$(printf '%-8s %8s checkouts/s  %s  server %s%% pg %s%% redis %s%% driver %s%% other %s%%  commits/s %s' \
     "$name" "$rate" "$(sed -E 's/.* checkout_p50=([0-9.]+) checkout_p99=([0-9.]+).*/checkout p50 \1 ms p99 \2 ms/' <<<"$result")" \
     "${pct[0]}" "${pct[1]}" "${pct[2]}" "$driver_cpu" "$others" "$commit_rate")")

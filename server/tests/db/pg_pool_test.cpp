@@ -413,6 +413,85 @@ TEST_F(PgTransactionTest, ATransactionWithoutStatementsCommitsNothingAndHandsThe
   EXPECT_EQ(pool.open_count(), 1u);
 }
 
+struct BatchOutcome {
+  std::vector<std::int64_t> values;  // one per statement: the pid, or a count
+  std::optional<PgError> error;
+};
+
+// Two batches in one transaction: the first begins it; the second runs the same (by then
+// prepared) statement again, a count of what the first inserted, and a fresh statement.
+Task<BatchOutcome> TwoBatches(pg::Pool& pool, Statement insert, Statement count) {
+  BatchOutcome outcome;
+  pg::Transaction tx = co_await pool.BeginTransaction();
+  std::vector<pg::Call> first;
+  first.push_back(pg::Call{insert, pg::Params(11)});
+  first.push_back(pg::Call{insert, pg::Params(12)});
+  first.push_back(pg::Call{kBackendPid, pg::NoParams()});
+  std::vector<pg::QueryResult> a = co_await tx.ExecuteAll(std::move(first));
+  outcome.values.push_back(a[0].affected_rows());
+  outcome.values.push_back(a[1].affected_rows());
+  outcome.values.push_back(a[2].Int(0, "pid"));
+  std::vector<pg::Call> second;
+  second.push_back(pg::Call{insert, pg::Params(13)});
+  second.push_back(pg::Call{count, pg::Params(12)});
+  second.push_back(pg::Call{kSeries, pg::Params(3)});
+  std::vector<pg::QueryResult> b = co_await tx.ExecuteAll(std::move(second));
+  outcome.values.push_back(b[0].affected_rows());
+  outcome.values.push_back(b[1].Int(0, "n"));
+  outcome.values.push_back(b[2].size());
+  co_await tx.Commit();
+  co_return outcome;
+}
+
+TEST_F(PgTransactionTest, ABatchRunsItsStatementsInOrderInTheTransaction) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  const BatchOutcome outcome = RunTask(io_, TwoBatches(pool, Insert(), Count()));
+  ASSERT_EQ(outcome.values.size(), 6u);
+  EXPECT_EQ(outcome.values[0], 1);
+  EXPECT_EQ(outcome.values[1], 1);
+  EXPECT_GT(outcome.values[2], 0);
+  EXPECT_EQ(outcome.values[3], 1);
+  EXPECT_EQ(outcome.values[4], 1) << "the count sees the row the batch before it inserted";
+  EXPECT_EQ(outcome.values[5], 3);
+  EXPECT_EQ(CountFromElsewhere(11) + CountFromElsewhere(12) + CountFromElsewhere(13), 3);
+}
+
+Task<BatchOutcome> BatchWithAFailure(pg::Pool& pool, Statement insert) {
+  BatchOutcome outcome;
+  {
+    pg::Transaction tx = co_await pool.BeginTransaction();
+    std::vector<pg::Call> calls;
+    calls.push_back(pg::Call{insert, pg::Params(21)});
+    calls.push_back(pg::Call{kDivideByZero, pg::NoParams()});
+    calls.push_back(pg::Call{insert, pg::Params(22)});
+    try {
+      co_await tx.ExecuteAll(std::move(calls));
+    } catch (const PgError& e) {
+      outcome.error = e;
+    }
+  }
+  // The connection comes back rolled back and runs the next batch.
+  pg::Transaction tx = co_await pool.BeginTransaction();
+  std::vector<pg::Call> calls;
+  calls.push_back(pg::Call{insert, pg::Params(23)});
+  co_await tx.ExecuteAll(std::move(calls));
+  co_await tx.Commit();
+  co_return outcome;
+}
+
+TEST_F(PgTransactionTest, AFailureInABatchSkipsTheRestAndIsNamedAfterItsStatement) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  const BatchOutcome outcome = RunTask(io_, BatchWithAFailure(pool, Insert()));
+  ASSERT_TRUE(outcome.error.has_value());
+  EXPECT_EQ(outcome.error->sqlstate(), "22012");
+  EXPECT_FALSE(outcome.error->connection_lost());
+  EXPECT_THAT(outcome.error->what(), HasSubstr("test.pool.divide_by_zero"));
+  EXPECT_EQ(CountFromElsewhere(21), 0);
+  EXPECT_EQ(CountFromElsewhere(22), 0);
+  EXPECT_EQ(CountFromElsewhere(23), 1);
+  EXPECT_EQ(pool.open_count(), 1u);
+}
+
 TEST_F(PgPoolTest, BoundsConnectionsToMaxSize) {
   pg::Pool pool(io_.get_executor(), Options(2));
   constexpr int kQueries = 10;

@@ -94,8 +94,8 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
                                                            const domain::ShippingAddress& address,
                                                            const std::vector<StockWant>* admitted) {
   auto tx = co_await db_.Begin();
-  co_await orders_.LockBuyer(*tx, buyer.user.id);
-  ClaimOutcome claim = co_await orders_.ClaimKey(*tx, buyer.user.id, key, request_hash);
+  CheckoutStart start = co_await orders_.StartCheckout(*tx, buyer.user.id, key, request_hash);
+  const ClaimOutcome& claim = start.claim;
   if (claim.claim == KeyClaim::kMismatch)
     co_return Error{.code = ErrorCode::kValidationFailed,
                     .message = "This Idempotency-Key was already used for a different request.",
@@ -107,13 +107,13 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
     if (!order) co_return MakeError(ErrorCode::kConflict, "The first request did not finish.");
     co_return PlacedOrder{.order = std::move(*order), .replayed = true};
   }
-  if (co_await orders_.PendingOrders(*tx, buyer.user.id) >= options_.max_pending_orders)
+  if (start.pending_orders >= options_.max_pending_orders)
     co_return MakeError(ErrorCode::kConflict,
                         "Too many unpaid orders: pay or cancel one before placing another.");
 
   // Everything that needs no lock first; the listings are locked last, for as short a time as
   // possible (they are the hot rows of a flash sale): lock, check, commit.
-  std::vector<domain::CheckoutLine> lines = co_await orders_.ReadCart(*tx, buyer.user.id);
+  std::vector<domain::CheckoutLine>& lines = start.lines;
   if (admitted != nullptr) {
     // The gate took what the cart held a moment ago; an order must take exactly that.
     bool same = lines.size() == admitted->size();

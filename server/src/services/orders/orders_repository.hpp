@@ -19,20 +19,23 @@ struct ClaimOutcome {
   std::optional<domain::OrderId> order;  // kReplay: the order the first request made
 };
 
+struct CheckoutStart {
+  ClaimOutcome claim;
+  int pending_orders = 0;  // the buyer's unpaid orders not yet expired
+  std::vector<domain::CheckoutLine> lines;
+};
+
 class OrdersRepository {
  public:
   virtual ~OrdersRepository() = default;
 
-  // Serialises the buyer's checkouts: held until `tx` ends.
-  virtual Task<void> LockBuyer(Transaction& tx, UserId buyer) = 0;
-  // Records `key` for the buyer inside `tx`. A transaction holding the same key makes this wait
-  // for its end: then this is a replay (same request hash) or a mismatch.
-  virtual Task<ClaimOutcome> ClaimKey(Transaction& tx, UserId buyer, std::string_view key,
-                                      std::string_view request_hash) = 0;
-  virtual Task<int> PendingOrders(Transaction& tx, UserId buyer) = 0;
-  // The buyer's cart lines with their listings, read without locks, `reserved` left 0: the
-  // availability is checked under the locks (LockStock).
-  virtual Task<std::vector<domain::CheckoutLine>> ReadCart(Transaction& tx, UserId buyer) = 0;
+  // Opens a checkout inside `tx`, in one round trip: locks the buyer (serialising their
+  // checkouts until `tx` ends), records `key` for them (a transaction holding the same key makes
+  // this wait for its end: then it is a replay, same request hash, or a mismatch), counts their
+  // unpaid orders and reads their cart lines with the listings, without locks and with
+  // `reserved` left 0: availability is checked under the locks (LockStock).
+  virtual Task<CheckoutStart> StartCheckout(Transaction& tx, UserId buyer, std::string_view key,
+                                            std::string_view request_hash) = 0;
   // Locks the listings in id order (so overlapping checkouts cannot deadlock), then reads them in
   // a second statement, so that the reserved stock includes every order committed before the
   // locks were granted (and this transaction's own lines).

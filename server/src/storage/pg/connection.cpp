@@ -208,32 +208,72 @@ Task<QueryResult> Connection::Execute(const Statement& statement,
   co_return QueryResult(res.release());
 }
 
-Task<QueryResult> Connection::BeginAndExecute(const Statement& statement,
-                                              const std::vector<Param>& params) {
+Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& calls, bool begin) {
   BusyScope busy(busy_);
   if (!Usable()) throw Lost("connection is broken");
-  auto prepared = Prepared(statement);
-  const bool prepare = prepared == prepared_.end();
-  const std::string name(statement.name);
-  const std::string sql(statement.sql);
-  const std::vector<const char*> values = ParamValues(params);
-
-  if (PQenterPipelineMode(conn_) == 0) throw Lost("could not enter pipeline mode");
-  bool sent = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
-  if (sent && prepare) sent = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 0;
-  sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                                     values.data(), nullptr, nullptr, 0) != 0;
+  if (calls.empty()) throw std::logic_error("an empty pipeline");
+  // The commands, in order: BEGIN if asked, then each call's Parse (first use on this
+  // connection) and its Execute. Which command is whose, to read the results back.
+  std::vector<std::string> to_prepare;  // names prepared in this pipeline, in order
+  std::vector<int> prepare_command;     // their command positions
+  std::vector<int> execute_command;     // each call's command position
+  bool sent = PQenterPipelineMode(conn_) != 0;
+  if (!sent) throw Lost("could not enter pipeline mode");
+  int commands = 0;
+  if (begin) {
+    sent = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
+    ++commands;
+  }
+  for (const Call& call : calls) {
+    const std::string name(call.statement.name);
+    const bool prepare = Prepared(call.statement) == prepared_.end() &&
+                         std::find(to_prepare.begin(), to_prepare.end(), name) == to_prepare.end();
+    if (sent && prepare) {
+      const std::string sql(call.statement.sql);
+      sent = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 0;
+      to_prepare.push_back(name);
+      prepare_command.push_back(commands++);
+    }
+    const std::vector<const char*> values = ParamValues(call.params);
+    sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                       values.data(), nullptr, nullptr, 0) != 0;
+    execute_command.push_back(commands++);
+  }
   sent = sent && PQpipelineSync(conn_) != 0;
   SyncSocket();
   if (!sent) throw Lost("could not send");
 
-  PipelineResults done = co_await FinishPipeline(prepare ? 3 : 2);
+  PipelineResults done = co_await FinishPipeline(commands);
   if (PQexitPipelineMode(conn_) == 0) MarkBroken();
-  // Prepared in the pipeline, it stays prepared whatever came after: it is not transactional.
-  if (prepare && done.results[1]) prepared_.emplace(name, sql);
-  if (done.error) throw ErrorFrom(done.error.get(), name, false);
-  if (!done.results.back()) throw Lost("no result");
-  co_return QueryResult(done.results.back().release());
+  // Prepared in the pipeline, a statement stays prepared whatever came after: it is not
+  // transactional.
+  for (std::size_t i = 0; i < to_prepare.size(); ++i) {
+    if (done.results[static_cast<std::size_t>(prepare_command[i])]) {
+      const auto call = std::find_if(calls.begin(), calls.end(), [&](const Call& c) {
+        return c.statement.name == to_prepare[i];
+      });
+      prepared_.emplace(to_prepare[i], std::string(call->statement.sql));
+    }
+  }
+  if (done.error) {
+    // Named after the statement whose Parse or Execute failed (BEGIN has no name).
+    std::string_view context = "BEGIN";
+    for (std::size_t i = 0; i < to_prepare.size(); ++i) {
+      if (prepare_command[i] == done.error_command) context = to_prepare[i];
+    }
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (execute_command[i] == done.error_command) context = calls[i].statement.name;
+    }
+    throw ErrorFrom(done.error.get(), context, false);
+  }
+  std::vector<QueryResult> out;
+  out.reserve(calls.size());
+  for (int command : execute_command) {
+    ResultPtr& res = done.results[static_cast<std::size_t>(command)];
+    if (!res) throw Lost("no result");
+    out.emplace_back(res.release());
+  }
+  co_return out;
 }
 
 Task<QueryResult> Connection::ExecuteScript(std::string_view sql) {
@@ -331,7 +371,10 @@ Task<Connection::PipelineResults> Connection::FinishPipeline(int queries) {
       continue;
     }
     if (PQresultStatus(res.get()) == PGRES_PIPELINE_SYNC) break;
-    if (!Keep(res, out.error)) continue;
+    if (!Keep(res, out.error)) {
+      if (out.error && out.error_command < 0) out.error_command = query;
+      continue;
+    }
     if (query >= queries) throw Lost("more results than commands in a pipeline");
     out.results[static_cast<std::size_t>(query)] = std::move(res);
   }

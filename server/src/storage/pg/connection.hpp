@@ -35,9 +35,10 @@ class Connection {
 
   // Prepares `statement` on first use on this connection, then executes it with text params.
   Task<QueryResult> Execute(const Statement& statement, const std::vector<Param>& params);
-  // BEGIN, then Execute(statement, params), in one round trip (pipeline mode): a transaction's
-  // BEGIN costs nothing of its own.
-  Task<QueryResult> BeginAndExecute(const Statement& statement, const std::vector<Param>& params);
+  // The calls in order, in one round trip (pipeline mode), after a BEGIN if `begin`: each
+  // statement starts once the one before it has finished, with a snapshot of its own. The first
+  // failure skips the rest and is thrown, named after its statement; the results otherwise.
+  Task<std::vector<QueryResult>> ExecuteAll(const std::vector<Call>& calls, bool begin);
   // Simple protocol: `sql` may hold several statements.
   Task<QueryResult> ExecuteScript(std::string_view sql);
   // Throws when the server ended the transaction with a rollback instead (it had failed), which
@@ -64,6 +65,7 @@ class Connection {
     // earlier one failed.
     std::vector<ResultPtr> results;
     ResultPtr error;  // the first failure
+    int error_command = -1;
   };
   // Reads the results of `queries` commands sent in pipeline mode and of the sync that ends them.
   // Throws only when the connection fails; a failed command is reported in `error`.

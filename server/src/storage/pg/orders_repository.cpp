@@ -157,6 +157,9 @@ constexpr Statement kAttachIntent{
     "SELECT payment_intent_id FROM orders WHERE id = $1 AND payment_intent_id IS NOT NULL AND "
     "NOT EXISTS (SELECT 1 FROM set)"};
 
+constexpr Statement kOrderIntent{"orders.intent",
+                                 "SELECT payment_intent_id FROM orders WHERE id = $1"};
+
 constexpr Statement kTakeStock{
     "orders.take_stock",
     "UPDATE listings SET quantity = quantity - $2, version = version + 1, updated_at = now() "
@@ -409,34 +412,34 @@ std::vector<domain::CheckoutLine> CheckoutLinesFromRows(const QueryResult& rows)
 
 }  // namespace
 
-Task<void> PgOrdersRepository::LockBuyer(services::Transaction& tx, UserId buyer) {
-  co_await AsPg(tx).Execute(kLockBuyer, Params(buyer.value));
-}
+Task<services::CheckoutStart> PgOrdersRepository::StartCheckout(services::Transaction& tx,
+                                                                UserId buyer, std::string_view key,
+                                                                std::string_view request_hash) {
+  // In this order, each statement after the one before it: the buyer's lock first, so that the
+  // rest sees every checkout of theirs that committed meanwhile. The key is looked up whether or
+  // not the claim inserted it (cheap, and it saves a round trip when it did not).
+  std::vector<Call> calls;
+  calls.push_back(Call{kLockBuyer, Params(buyer.value)});
+  calls.push_back(Call{kClaimKey, Params(buyer.value, key, Bytea{request_hash})});
+  calls.push_back(Call{kFindKey, Params(buyer.value, key, Bytea{request_hash})});
+  calls.push_back(Call{kPendingOrders, Params(buyer.value)});
+  calls.push_back(Call{kCartLinesToOrder, Params(buyer.value)});
+  std::vector<QueryResult> results = co_await AsPg(tx).ExecuteAll(std::move(calls));
+  const QueryResult& claimed = results[1];
+  const QueryResult& found = results[2];
 
-Task<services::ClaimOutcome> PgOrdersRepository::ClaimKey(services::Transaction& tx, UserId buyer,
-                                                          std::string_view key,
-                                                          std::string_view request_hash) {
-  Transaction& pg = AsPg(tx);
-  QueryResult claimed =
-      co_await pg.Execute(kClaimKey, Params(buyer.value, key, Bytea{request_hash}));
-  if (!claimed.empty()) co_return services::ClaimOutcome{};
-  QueryResult found = co_await pg.Execute(kFindKey, Params(buyer.value, key, Bytea{request_hash}));
-  if (found.empty() || !found.Bool(0, "same_request"))
-    co_return services::ClaimOutcome{.claim = services::KeyClaim::kMismatch};
-  services::ClaimOutcome outcome{.claim = services::KeyClaim::kReplay};
-  if (auto order = found.OptInt(0, "order_id")) outcome.order = domain::OrderId{*order};
-  co_return outcome;
-}
-
-Task<int> PgOrdersRepository::PendingOrders(services::Transaction& tx, UserId buyer) {
-  QueryResult result = co_await AsPg(tx).Execute(kPendingOrders, Params(buyer.value));
-  co_return static_cast<int>(result.Int(0, "n"));
-}
-
-Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::ReadCart(services::Transaction& tx,
-                                                                     UserId buyer) {
-  QueryResult rows = co_await AsPg(tx).Execute(kCartLinesToOrder, Params(buyer.value));
-  co_return CheckoutLinesFromRows(rows);
+  services::CheckoutStart start;
+  if (claimed.empty()) {
+    if (found.empty() || !found.Bool(0, "same_request")) {
+      start.claim.claim = services::KeyClaim::kMismatch;
+    } else {
+      start.claim.claim = services::KeyClaim::kReplay;
+      if (auto order = found.OptInt(0, "order_id")) start.claim.order = domain::OrderId{*order};
+    }
+  }
+  start.pending_orders = static_cast<int>(results[3].Int(0, "n"));
+  start.lines = CheckoutLinesFromRows(results[4]);
+  co_return start;
 }
 
 Task<std::vector<domain::LockedStock>> PgOrdersRepository::LockStock(
@@ -445,8 +448,12 @@ Task<std::vector<domain::LockedStock>> PgOrdersRepository::LockStock(
   std::vector<std::int64_t> ids;
   for (auto id : listings) ids.push_back(id.value);
   std::string array = BigintArray(ids);
-  co_await pg.Execute(kLockListings, Params(array));
-  QueryResult rows = co_await pg.Execute(kLockedStock, Params(array));
+  // One round trip; the read is a statement of its own, so it sees what the locks waited for.
+  std::vector<Call> calls;
+  calls.push_back(Call{kLockListings, Params(array)});
+  calls.push_back(Call{kLockedStock, Params(array)});
+  std::vector<QueryResult> results = co_await pg.ExecuteAll(std::move(calls));
+  const QueryResult& rows = results[1];
   std::vector<domain::LockedStock> locked;
   for (int r = 0; r < rows.size(); ++r) {
     locked.push_back(domain::LockedStock{.listing = ListingId{rows.Int(r, "id")},
@@ -531,11 +538,14 @@ Task<std::optional<domain::OrderId>> PgOrdersRepository::KeyOrder(UserId buyer,
 Task<std::optional<domain::Order>> PgOrdersRepository::Lock(services::Transaction& tx,
                                                             domain::OrderId id) {
   Transaction& pg = AsPg(tx);
-  QueryResult locked = co_await pg.Execute(kLockOrder, Params(id.value));
-  if (locked.empty()) co_return std::nullopt;
-  // A fresh statement: it sees whatever the transactions this one waited for committed.
-  QueryResult rows = co_await pg.Execute(kFind, Params(id.value));
-  co_return OrderFromRow(rows, 0);
+  // One round trip; the read is a statement of its own, so it sees whatever the transactions the
+  // lock waited for committed.
+  std::vector<Call> calls;
+  calls.push_back(Call{kLockOrder, Params(id.value)});
+  calls.push_back(Call{kFind, Params(id.value)});
+  std::vector<QueryResult> results = co_await pg.ExecuteAll(std::move(calls));
+  if (results[0].empty() || results[1].empty()) co_return std::nullopt;
+  co_return OrderFromRow(results[1], 0);
 }
 
 Task<std::vector<domain::Order>> PgOrdersRepository::LockExpired(services::Transaction& tx,
@@ -556,8 +566,13 @@ Task<std::optional<std::string>> PgOrdersRepository::AttachIntent(domain::OrderI
                                                                   std::string_view provider,
                                                                   std::string_view intent_id) {
   QueryResult rows = co_await pool_.Execute(kAttachIntent, Params(id.value, provider, intent_id));
-  if (rows.empty()) co_return std::nullopt;
-  co_return rows.String(0, "payment_intent_id");
+  if (!rows.empty()) co_return rows.String(0, "payment_intent_id");
+  // Nothing attached and nothing seen: the UPDATE may have waited for a concurrent attach and
+  // then found the row taken, while the statement's own snapshot, older than that commit, still
+  // shows no intent. A fresh statement sees it.
+  QueryResult current = co_await pool_.Execute(kOrderIntent, Params(id.value));
+  if (current.empty() || current.IsNull(0, "payment_intent_id")) co_return std::nullopt;
+  co_return current.String(0, "payment_intent_id");
 }
 
 Task<bool> PgOrdersRepository::TakeStock(services::Transaction& tx,

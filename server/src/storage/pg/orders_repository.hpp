@@ -9,13 +9,9 @@ class PgOrdersRepository final : public services::OrdersRepository {
  public:
   explicit PgOrdersRepository(Pool& pool) : pool_(pool) {}
 
-  Task<void> LockBuyer(services::Transaction& tx, UserId buyer) override;
-  Task<services::ClaimOutcome> ClaimKey(services::Transaction& tx, UserId buyer,
-                                        std::string_view key,
-                                        std::string_view request_hash) override;
-  Task<int> PendingOrders(services::Transaction& tx, UserId buyer) override;
-  Task<std::vector<domain::CheckoutLine>> ReadCart(services::Transaction& tx,
-                                                   UserId buyer) override;
+  Task<services::CheckoutStart> StartCheckout(services::Transaction& tx, UserId buyer,
+                                              std::string_view key,
+                                              std::string_view request_hash) override;
   Task<std::vector<domain::LockedStock>> LockStock(services::Transaction& tx,
                                                    const std::vector<ListingId>& listings) override;
   Task<domain::Order> Insert(services::Transaction& tx, UserId buyer, std::string_view key,

@@ -75,11 +75,10 @@ Task<QueryResult> PooledConnection::Execute(const Statement& statement, std::vec
   co_return co_await conn_->Execute(statement, params);
 }
 
-Task<QueryResult> PooledConnection::BeginAndExecute(const Statement& statement,
-                                                    std::vector<Param> params) {
+Task<std::vector<QueryResult>> PooledConnection::ExecuteAll(std::vector<Call> calls, bool begin) {
   if (!conn_) throw std::logic_error("pg connection used after release");
-  if (pool_ != nullptr) ++pool_->statements_executed_;
-  co_return co_await conn_->BeginAndExecute(statement, params);
+  if (pool_ != nullptr) pool_->statements_executed_ += calls.size();
+  co_return co_await conn_->ExecuteAll(calls, begin);
 }
 
 Task<void> PooledConnection::ExecuteScript(std::string_view sql) {
@@ -90,9 +89,19 @@ Task<void> PooledConnection::ExecuteScript(std::string_view sql) {
 Task<QueryResult> Transaction::Execute(const Statement& statement, std::vector<Param> params) {
   if (done_) throw std::logic_error("pg transaction used after commit");
   if (begun_) co_return co_await conn_.Execute(statement, std::move(params));
-  // Whatever happens to it, the transaction may have begun: the pool rolls back what is open.
+  std::vector<Call> calls;
+  calls.push_back(Call{statement, std::move(params)});
+  std::vector<QueryResult> results = co_await ExecuteAll(std::move(calls));
+  co_return std::move(results.front());
+}
+
+Task<std::vector<QueryResult>> Transaction::ExecuteAll(std::vector<Call> calls) {
+  if (done_) throw std::logic_error("pg transaction used after commit");
+  // BEGIN goes out with the first statements. Whatever happens to them, the transaction may have
+  // begun: the pool rolls back what is left open.
+  const bool begin = !begun_;
   begun_ = true;
-  co_return co_await conn_.BeginAndExecute(statement, std::move(params));
+  co_return co_await conn_.ExecuteAll(std::move(calls), begin);
 }
 
 Task<void> Transaction::Commit() {

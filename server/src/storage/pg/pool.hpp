@@ -53,6 +53,12 @@ struct Statement {
 // Text-format parameter; nullopt is SQL NULL.
 using Param = std::optional<std::string>;
 
+// One statement with its parameters, for sending several in one round trip.
+struct Call {
+  Statement statement;
+  std::vector<Param> params;
+};
+
 Param ToParam(std::int64_t v);
 Param ToParam(int v);
 Param ToParam(bool v);
@@ -113,8 +119,8 @@ class PooledConnection {
   ~PooledConnection();
 
   Task<QueryResult> Execute(const Statement& statement, std::vector<Param> params);
-  // BEGIN and the statement in one round trip.
-  Task<QueryResult> BeginAndExecute(const Statement& statement, std::vector<Param> params);
+  // The calls in one round trip, after a BEGIN if `begin` (see Connection::ExecuteAll).
+  Task<std::vector<QueryResult>> ExecuteAll(std::vector<Call> calls, bool begin);
   // Simple-protocol text, may hold several statements; for migrations and BEGIN/COMMIT.
   Task<void> ExecuteScript(std::string_view sql);
 
@@ -138,6 +144,9 @@ class Transaction final : public Executor, public services::Transaction {
  public:
   explicit Transaction(PooledConnection conn) : conn_(std::move(conn)) {}
   Task<QueryResult> Execute(const Statement& statement, std::vector<Param> params) override;
+  // Several statements in one round trip, in order; each starts after the one before it has
+  // finished (so a read after a lock sees what the lock waited for). Throws the first failure.
+  Task<std::vector<QueryResult>> ExecuteAll(std::vector<Call> calls);
   Task<void> Commit() override;
 
  private:
