@@ -127,16 +127,12 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceInPostgres(const Principal& buye
   }
   if (auto refused = domain::CheckCheckout(lines, buyer.user.id)) co_return std::move(*refused);
   std::int64_t total = domain::OrderTotal(lines);
-  domain::Order order = co_await orders_.Insert(*tx, buyer.user.id, key, lines, address, total,
-                                                clock_.Now() + options_.payment_ttl);
-
-  std::vector<ListingId> listings;
-  for (const auto& line : lines) listings.push_back(line.listing_id);
-  std::vector<domain::LockedStock> locked = co_await orders_.LockStock(*tx, listings);
-  if (auto refused = domain::CheckLocked(lines, locked, buyer.user.id))
+  PlacedRows placed = co_await orders_.InsertAndLockStock(
+      *tx, buyer.user.id, key, lines, address, total, clock_.Now() + options_.payment_ttl);
+  if (auto refused = domain::CheckLocked(lines, placed.locked, buyer.user.id))
     co_return std::move(*refused);  // rolls back the order written above
   co_await tx->Commit();
-  co_return PlacedOrder{.order = std::move(order)};
+  co_return PlacedOrder{.order = std::move(placed.order)};
 }
 
 }  // namespace market::services

@@ -19,6 +19,11 @@ struct ClaimOutcome {
   std::optional<domain::OrderId> order;  // kReplay: the order the first request made
 };
 
+struct PlacedRows {
+  domain::Order order;
+  std::vector<domain::LockedStock> locked;  // the order's listings, in id order
+};
+
 struct CheckoutStart {
   ClaimOutcome claim;
   int pending_orders = 0;  // the buyer's unpaid orders not yet expired
@@ -36,18 +41,16 @@ class OrdersRepository {
   // `reserved` left 0: availability is checked under the locks (LockStock).
   virtual Task<CheckoutStart> StartCheckout(Transaction& tx, UserId buyer, std::string_view key,
                                             std::string_view request_hash) = 0;
-  // Locks the listings in id order (so overlapping checkouts cannot deadlock), then reads them in
-  // a second statement, so that the reserved stock includes every order committed before the
-  // locks were granted (and this transaction's own lines).
-  virtual Task<std::vector<domain::LockedStock>> LockStock(
-      Transaction& tx, const std::vector<ListingId>& listings) = 0;
-  // Writes the order with its snapshot lines and its order.placed event, links the buyer's
-  // Idempotency-Key to it and takes its lines out of the cart: one statement. Returns the order
-  // as Find would read it once committed.
-  virtual Task<domain::Order> Insert(Transaction& tx, UserId buyer, std::string_view key,
-                                     const std::vector<domain::CheckoutLine>& lines,
-                                     const domain::ShippingAddress& address,
-                                     std::int64_t total_cents, TimePoint expires_at) = 0;
+  // In one round trip: writes the order with its snapshot lines and its order.placed event,
+  // links the buyer's Idempotency-Key to it and takes its lines out of the cart (one statement);
+  // then locks the lines' listings in id order (so overlapping checkouts cannot deadlock) and
+  // reads them in a statement of its own, so that the reserved stock includes every order
+  // committed before the locks were granted, and this one. The order is returned as Find would
+  // read it once committed.
+  virtual Task<PlacedRows> InsertAndLockStock(Transaction& tx, UserId buyer, std::string_view key,
+                                              const std::vector<domain::CheckoutLine>& lines,
+                                              const domain::ShippingAddress& address,
+                                              std::int64_t total_cents, TimePoint expires_at) = 0;
   virtual Task<std::optional<domain::Order>> Find(domain::OrderId id) = 0;
 
   // --- For the stock gate (no transaction) ---

@@ -442,40 +442,15 @@ Task<services::CheckoutStart> PgOrdersRepository::StartCheckout(services::Transa
   co_return start;
 }
 
-Task<std::vector<domain::LockedStock>> PgOrdersRepository::LockStock(
-    services::Transaction& tx, const std::vector<ListingId>& listings) {
-  Transaction& pg = AsPg(tx);
-  std::vector<std::int64_t> ids;
-  for (auto id : listings) ids.push_back(id.value);
-  std::string array = BigintArray(ids);
-  // One round trip; the read is a statement of its own, so it sees what the locks waited for.
-  std::vector<Call> calls;
-  calls.push_back(Call{kLockListings, Params(array)});
-  calls.push_back(Call{kLockedStock, Params(array)});
-  std::vector<QueryResult> results = co_await pg.ExecuteAll(std::move(calls));
-  const QueryResult& rows = results[1];
-  std::vector<domain::LockedStock> locked;
-  for (int r = 0; r < rows.size(); ++r) {
-    locked.push_back(domain::LockedStock{.listing = ListingId{rows.Int(r, "id")},
-                                         .seller_id = UserId{rows.Int(r, "seller_id")},
-                                         .unit_price_cents = rows.Int(r, "price_cents"),
-                                         .active = rows.Bool(r, "active"),
-                                         .stock = static_cast<int>(rows.Int(r, "stock")),
-                                         .reserved = static_cast<int>(rows.Int(r, "reserved"))});
-  }
-  co_return locked;
-}
-
 Task<std::vector<domain::CheckoutLine>> PgOrdersRepository::CartLines(UserId buyer) {
   QueryResult rows = co_await pool_.Execute(kCartLines, Params(buyer.value));
   co_return CheckoutLinesFromRows(rows);
 }
 
-Task<domain::Order> PgOrdersRepository::Insert(services::Transaction& tx, UserId buyer,
-                                               std::string_view key,
-                                               const std::vector<domain::CheckoutLine>& lines,
-                                               const domain::ShippingAddress& address,
-                                               std::int64_t total_cents, TimePoint expires_at) {
+Task<services::PlacedRows> PgOrdersRepository::InsertAndLockStock(
+    services::Transaction& tx, UserId buyer, std::string_view key,
+    const std::vector<domain::CheckoutLine>& lines, const domain::ShippingAddress& address,
+    std::int64_t total_cents, TimePoint expires_at) {
   json::array items;
   for (const auto& line : lines) {
     json::value image = nullptr;
@@ -491,10 +466,31 @@ Task<domain::Order> PgOrdersRepository::Insert(services::Transaction& tx, UserId
                                  {"image_key", std::move(image)}});
   }
   std::string items_json = json::serialize(items);
-  QueryResult inserted = co_await AsPg(tx).Execute(
-      kInsertOrder, Params(buyer.value, lines.front().currency, total_cents, AddressJson(address),
-                           expires_at, items_json, key));
-  co_return OrderFromRow(inserted, 0);
+  std::vector<std::int64_t> ids;
+  for (const auto& line : lines) ids.push_back(line.listing_id.value);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const std::string listings = BigintArray(ids);
+
+  std::vector<Call> calls;
+  calls.push_back(Call{kInsertOrder, Params(buyer.value, lines.front().currency, total_cents,
+                                            AddressJson(address), expires_at, items_json, key)});
+  calls.push_back(Call{kLockListings, Params(listings)});
+  calls.push_back(Call{kLockedStock, Params(listings)});
+  std::vector<QueryResult> results = co_await AsPg(tx).ExecuteAll(std::move(calls));
+
+  services::PlacedRows placed{.order = OrderFromRow(results[0], 0)};
+  const QueryResult& rows = results[2];
+  for (int r = 0; r < rows.size(); ++r) {
+    placed.locked.push_back(
+        domain::LockedStock{.listing = ListingId{rows.Int(r, "id")},
+                            .seller_id = UserId{rows.Int(r, "seller_id")},
+                            .unit_price_cents = rows.Int(r, "price_cents"),
+                            .active = rows.Bool(r, "active"),
+                            .stock = static_cast<int>(rows.Int(r, "stock")),
+                            .reserved = static_cast<int>(rows.Int(r, "reserved"))});
+  }
+  co_return placed;
 }
 
 Task<std::optional<domain::Order>> PgOrdersRepository::Find(domain::OrderId id) {

@@ -12,12 +12,12 @@ class PgOrdersRepository final : public services::OrdersRepository {
   Task<services::CheckoutStart> StartCheckout(services::Transaction& tx, UserId buyer,
                                               std::string_view key,
                                               std::string_view request_hash) override;
-  Task<std::vector<domain::LockedStock>> LockStock(services::Transaction& tx,
-                                                   const std::vector<ListingId>& listings) override;
-  Task<domain::Order> Insert(services::Transaction& tx, UserId buyer, std::string_view key,
-                             const std::vector<domain::CheckoutLine>& lines,
-                             const domain::ShippingAddress& address, std::int64_t total_cents,
-                             TimePoint expires_at) override;
+  Task<services::PlacedRows> InsertAndLockStock(services::Transaction& tx, UserId buyer,
+                                                std::string_view key,
+                                                const std::vector<domain::CheckoutLine>& lines,
+                                                const domain::ShippingAddress& address,
+                                                std::int64_t total_cents,
+                                                TimePoint expires_at) override;
   Task<std::optional<domain::Order>> Find(domain::OrderId id) override;
 
   Task<std::vector<services::StockWant>> CartWants(UserId buyer) override;
