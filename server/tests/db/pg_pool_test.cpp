@@ -492,6 +492,44 @@ TEST_F(PgTransactionTest, AFailureInABatchSkipsTheRestAndIsNamedAfterItsStatemen
   EXPECT_EQ(pool.open_count(), 1u);
 }
 
+Task<BatchOutcome> CommitBatches(pg::Pool& pool, Statement insert) {
+  BatchOutcome outcome;
+  {
+    pg::Transaction tx = co_await pool.BeginTransaction();
+    co_await tx.Execute(insert, pg::Params(31));
+    std::vector<pg::Call> calls;
+    calls.push_back(pg::Call{insert, pg::Params(32)});
+    calls.push_back(pg::Call{kBackendPid, pg::NoParams()});
+    std::vector<pg::QueryResult> results = co_await tx.ExecuteAllAndCommit(std::move(calls));
+    outcome.values.push_back(results[1].Int(0, "pid"));
+    outcome.values.push_back(static_cast<std::int64_t>(pool.idle_count()));
+  }
+  pg::Transaction tx = co_await pool.BeginTransaction();
+  std::vector<pg::Call> calls;
+  calls.push_back(pg::Call{insert, pg::Params(33)});
+  calls.push_back(pg::Call{insert, pg::Params(31)});  // already there: the batch fails
+  try {
+    co_await tx.ExecuteAllAndCommit(std::move(calls));
+  } catch (const PgError& e) {
+    outcome.error = e;
+  }
+  co_return outcome;
+}
+
+TEST_F(PgTransactionTest, ABatchWithItsCommitKeepsEverythingOrNothing) {
+  pg::Pool pool(io_.get_executor(), Options(1));
+  const BatchOutcome outcome = RunTask(io_, CommitBatches(pool, Insert()));
+  ASSERT_EQ(outcome.values.size(), 2u);
+  EXPECT_EQ(outcome.values[1], 1) << "committed: the connection went back to the pool at once";
+  EXPECT_EQ(CountFromElsewhere(31), 1);
+  EXPECT_EQ(CountFromElsewhere(32), 1);
+  ASSERT_TRUE(outcome.error.has_value());
+  EXPECT_TRUE(outcome.error->IsUniqueViolation());
+  EXPECT_EQ(CountFromElsewhere(33), 0) << "the COMMIT after a failure does not run";
+  RunTask(io_, pool.Ping());
+  EXPECT_EQ(pool.open_count(), 1u);
+}
+
 TEST_F(PgPoolTest, BoundsConnectionsToMaxSize) {
   pg::Pool pool(io_.get_executor(), Options(2));
   constexpr int kQueries = 10;

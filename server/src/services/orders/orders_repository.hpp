@@ -19,6 +19,8 @@ struct ClaimOutcome {
   std::optional<domain::OrderId> order;  // kReplay: the order the first request made
 };
 
+enum class PaidCommit { kCommitted, kEventRecordedBefore, kStockShort };
+
 struct PlacedRows {
   domain::Order order;
   std::vector<domain::LockedStock> locked;  // the order's listings, in id order
@@ -73,15 +75,20 @@ class OrdersRepository {
   virtual Task<std::optional<std::string>> AttachIntent(domain::OrderId id,
                                                         std::string_view provider,
                                                         std::string_view intent_id) = 0;
-  // Takes the lines' stock out of listings.quantity (locked in id order). False, and nothing
-  // taken, if some listing has less on hand than its line.
-  virtual Task<bool> TakeStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
   // Puts the lines' stock back (listings locked in id order).
   virtual Task<void> ReturnStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
-  // Any status but paid, which MarkPaid sets with its lines and event.
+  // Any status but paid, which CommitPaid sets with its lines and event.
   virtual Task<void> SetStatus(Transaction& tx, domain::OrderId id, domain::OrderStatus status) = 0;
-  // Paid by `intent_id`: the order, its lines awaiting shipment, and its order.paid event.
-  virtual Task<void> MarkPaid(Transaction& tx, domain::OrderId id, std::string_view intent_id) = 0;
+  // The end of a successful payment, in one round trip that ends `tx`: the order paid by
+  // `intent_id` (its lines awaiting shipment, its order.paid event), the provider's event
+  // recorded with outcome "paid", then the lines' stock taken out of listings.quantity (in id
+  // order: the hot rows last, held for no round trip), and COMMIT. Nothing is kept when the event
+  // was recorded before or some listing has less on hand than its line.
+  virtual Task<PaidCommit> CommitPaid(Transaction& tx, domain::OrderId id,
+                                      std::string_view intent_id,
+                                      const std::vector<StockWant>& lines,
+                                      std::string_view provider, std::string_view event_id,
+                                      std::string_view event_type) = 0;
   // Cancels every item not yet shipped.
   virtual Task<void> CancelItems(Transaction& tx, domain::OrderId id) = 0;
   virtual Task<void> ShipItems(Transaction& tx, domain::OrderId id,

@@ -69,11 +69,10 @@ Task<Result<PaymentSession>> PaymentsService::StartPayment(const Principal& buye
   co_return PaymentSession{std::string(provider_.name()), std::move(*intent)};
 }
 
-Task<std::string> PaymentsService::ApplySucceeded(const PaymentEvent& event, domain::Order& order,
-                                                  Transaction& tx, bool& refund, bool& released) {
+Task<std::string> PaymentsService::ApplySucceeded(domain::Order& order, Transaction& tx,
+                                                  bool stock_short, bool& refund, bool& released) {
   using domain::Actor;
   using domain::OrderStatus;
-  std::vector<StockWant> lines = StockOf(order);
   switch (order.stored_status) {
     case OrderStatus::kPaid:
     case OrderStatus::kCompleted:
@@ -104,21 +103,16 @@ Task<std::string> PaymentsService::ApplySucceeded(const PaymentEvent& event, dom
     refund = released = true;
     co_return "refunded";
   }
-  // The listings are the hot rows: everything else is written first, and they are locked last,
-  // just before commit.
-  co_await orders_.MarkPaid(tx, order.id, event.intent_id);
-  if (!co_await orders_.TakeStock(tx, lines)) {
-    // Cannot happen while reservations hold; if it ever does, nobody is charged for nothing.
-    spdlog::error("order {}: paid but its stock is no longer on hand; refunding", order.id.value);
-    co_await orders_.SetStatus(tx, order.id, OrderStatus::kCancelled);
-    co_await orders_.CancelItems(tx, order.id);
-    co_await orders_.AddEvent(tx, order.id, std::nullopt, "order.cancelled", Actor::kSystem,
-                              std::nullopt, "stock no longer on hand");
-    co_await orders_.AddRefund(tx, order, "stock_unavailable");
-    refund = released = true;
-    co_return "refunded";
-  }
-  co_return "paid";
+  if (!stock_short) co_return "pay";
+  // Cannot happen while reservations hold; if it ever does, nobody is charged for nothing.
+  spdlog::error("order {}: paid but its stock is no longer on hand; refunding", order.id.value);
+  co_await orders_.SetStatus(tx, order.id, OrderStatus::kCancelled);
+  co_await orders_.CancelItems(tx, order.id);
+  co_await orders_.AddEvent(tx, order.id, std::nullopt, "order.cancelled", Actor::kSystem,
+                            std::nullopt, "stock no longer on hand");
+  co_await orders_.AddRefund(tx, order, "stock_unavailable");
+  refund = released = true;
+  co_return "refunded";
 }
 
 Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
@@ -131,7 +125,8 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
   bool refund = false;
   bool released = false;
   std::optional<domain::Order> order;
-  {
+  // A second round only when CommitPaid found some line's stock gone (it then kept nothing).
+  for (bool stock_short = false;;) {
     auto tx = co_await db_.Begin();
     if (event.order) order = co_await orders_.Lock(*tx, *event.order);
     std::string outcome;
@@ -149,7 +144,15 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
         co_await orders_.AddEvent(*tx, order->id, std::nullopt, "payment.failed",
                                   domain::Actor::kProvider, std::nullopt, event.failure_code);
     } else {
-      outcome = co_await ApplySucceeded(event, *order, *tx, refund, released);
+      outcome = co_await ApplySucceeded(*order, *tx, stock_short, refund, released);
+    }
+    if (outcome == "pay") {
+      // Paid, the event recorded and the stock taken, committed in one round trip.
+      PaidCommit paid = co_await orders_.CommitPaid(
+          *tx, order->id, event.intent_id, StockOf(*order), provider_.name(), event.id, event.type);
+      if (paid != PaidCommit::kStockShort) co_return Ok();  // committed, or processed before
+      stock_short = true;
+      continue;
     }
     if (outcome.ends_with("mismatch") || outcome == "unknown_order")
       spdlog::error("payment event {} ({}) for intent {}: {}; acknowledged, not applied", event.id,
@@ -160,6 +163,7 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
                                                      order_id, outcome);
     if (!fresh) co_return Ok();  // processed before: everything above rolls back
     co_await tx->Commit();
+    break;
   }
   if (released) co_await gate_.Release(StockOf(*order));
   if (refund) co_await SendRefunds(order->id);

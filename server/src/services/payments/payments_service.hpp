@@ -47,7 +47,10 @@ class PaymentsService {
 
  private:
   Task<void> CancelProviderIntent(domain::OrderId order, std::string intent_id);
-  Task<std::string> ApplySucceeded(const PaymentEvent& event, domain::Order& order, Transaction& tx,
+  // The effects of a succeeded payment on `order`, written to `tx`, and the outcome to record.
+  // "pay" means nothing is written yet: the caller commits it with CommitPaid. `stock_short`:
+  // an earlier CommitPaid found some line's stock gone.
+  Task<std::string> ApplySucceeded(domain::Order& order, Transaction& tx, bool stock_short,
                                    bool& refund, bool& released);
 
   Database& db_;

@@ -208,7 +208,8 @@ Task<QueryResult> Connection::Execute(const Statement& statement,
   co_return QueryResult(res.release());
 }
 
-Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& calls, bool begin) {
+Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& calls, bool begin,
+                                                      bool commit) {
   BusyScope busy(busy_);
   if (!Usable()) throw Lost("connection is broken");
   if (calls.empty()) throw std::logic_error("an empty pipeline");
@@ -239,6 +240,11 @@ Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& c
                                        values.data(), nullptr, nullptr, 0) != 0;
     execute_command.push_back(commands++);
   }
+  const int commit_command = commit ? commands++ : -1;
+  if (commit) {
+    sent =
+        sent && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
+  }
   sent = sent && PQpipelineSync(conn_) != 0;
   SyncSocket();
   if (!sent) throw Lost("could not send");
@@ -256,8 +262,8 @@ Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& c
     }
   }
   if (done.error) {
-    // Named after the statement whose Parse or Execute failed (BEGIN has no name).
-    std::string_view context = "BEGIN";
+    // Named after the statement whose Parse or Execute failed (BEGIN and COMMIT have no name).
+    std::string_view context = done.error_command == commit_command ? "COMMIT" : "BEGIN";
     for (std::size_t i = 0; i < to_prepare.size(); ++i) {
       if (prepare_command[i] == done.error_command) context = to_prepare[i];
     }
@@ -265,6 +271,13 @@ Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& c
       if (execute_command[i] == done.error_command) context = calls[i].statement.name;
     }
     throw ErrorFrom(done.error.get(), context, false);
+  }
+  if (commit) {
+    const ResultPtr& committed = done.results[static_cast<std::size_t>(commit_command)];
+    if (!committed || std::string_view(PQcmdStatus(committed.get())) != "COMMIT") {
+      throw PgError("transaction had failed and was rolled back instead of committed", "25P02", "",
+                    false);
+    }
   }
   std::vector<QueryResult> out;
   out.reserve(calls.size());

@@ -35,10 +35,12 @@ class Connection {
 
   // Prepares `statement` on first use on this connection, then executes it with text params.
   Task<QueryResult> Execute(const Statement& statement, const std::vector<Param>& params);
-  // The calls in order, in one round trip (pipeline mode), after a BEGIN if `begin`: each
-  // statement starts once the one before it has finished, with a snapshot of its own. The first
-  // failure skips the rest and is thrown, named after its statement; the results otherwise.
-  Task<std::vector<QueryResult>> ExecuteAll(const std::vector<Call>& calls, bool begin);
+  // The calls in order, in one round trip (pipeline mode), after a BEGIN if `begin` and followed
+  // by a COMMIT if `commit`: each statement starts once the one before it has finished, with a
+  // snapshot of its own. The first failure skips the rest (the COMMIT too) and is thrown, named
+  // after its statement; the results otherwise.
+  Task<std::vector<QueryResult>> ExecuteAll(const std::vector<Call>& calls, bool begin,
+                                            bool commit);
   // Simple protocol: `sql` may hold several statements.
   Task<QueryResult> ExecuteScript(std::string_view sql);
   // Throws when the server ended the transaction with a rollback instead (it had failed), which

@@ -160,11 +160,6 @@ constexpr Statement kAttachIntent{
 constexpr Statement kOrderIntent{"orders.intent",
                                  "SELECT payment_intent_id FROM orders WHERE id = $1"};
 
-constexpr Statement kTakeStock{
-    "orders.take_stock",
-    "UPDATE listings SET quantity = quantity - $2, version = version + 1, updated_at = now() "
-    "WHERE id = $1 AND quantity >= $2 RETURNING quantity"};
-
 constexpr Statement kAddStock{
     "orders.add_stock",
     "UPDATE listings SET quantity = quantity + $2, version = version + 1, updated_at = now() "
@@ -205,6 +200,12 @@ constexpr Statement kAddEvent{
     "orders.add_event",
     "INSERT INTO order_events (order_id, item_id, type, actor, actor_id, detail) "
     "VALUES ($1, $2, $3, $4, $5, nullif($6, ''))"};
+
+// Without ON CONFLICT: a duplicate fails the batch it is in (CommitPaid).
+constexpr Statement kInsertPaymentEvent{
+    "orders.insert_payment_event",
+    "INSERT INTO payment_events (provider, event_id, type, order_id, outcome) "
+    "VALUES ($1, $2, $3, $4, $5)"};
 
 constexpr Statement kRecordPaymentEvent{
     "orders.record_payment_event",
@@ -571,25 +572,6 @@ Task<std::optional<std::string>> PgOrdersRepository::AttachIntent(domain::OrderI
   co_return current.String(0, "payment_intent_id");
 }
 
-Task<bool> PgOrdersRepository::TakeStock(services::Transaction& tx,
-                                         const std::vector<services::StockWant>& lines) {
-  Transaction& pg = AsPg(tx);
-  std::vector<services::StockWant> merged = ByListing(lines);
-  // In listing order, like every other writer of listings; each row is locked and taken from in
-  // one statement. A line that is short gives back what the lines before it took.
-  for (std::size_t i = 0; i < merged.size(); ++i) {
-    const auto& line = merged[i];
-    QueryResult taken = co_await pg.Execute(kTakeStock, Params(line.listing.value, line.quantity));
-    if (taken.empty()) {
-      for (std::size_t j = 0; j < i; ++j) {
-        co_await pg.Execute(kAddStock, Params(merged[j].listing.value, merged[j].quantity));
-      }
-      co_return false;
-    }
-  }
-  co_return true;
-}
-
 Task<void> PgOrdersRepository::ReturnStock(services::Transaction& tx,
                                            const std::vector<services::StockWant>& lines) {
   Transaction& pg = AsPg(tx);
@@ -604,9 +586,29 @@ Task<void> PgOrdersRepository::SetStatus(services::Transaction& tx, domain::Orde
   co_await AsPg(tx).Execute(kSetStatus, Params(id.value, domain::OrderStatusName(status)));
 }
 
-Task<void> PgOrdersRepository::MarkPaid(services::Transaction& tx, domain::OrderId id,
-                                        std::string_view intent_id) {
-  co_await AsPg(tx).Execute(kMarkPaid, Params(id.value, intent_id));
+Task<services::PaidCommit> PgOrdersRepository::CommitPaid(
+    services::Transaction& tx, domain::OrderId id, std::string_view intent_id,
+    const std::vector<services::StockWant>& lines, std::string_view provider,
+    std::string_view event_id, std::string_view event_type) {
+  std::vector<Call> calls;
+  calls.push_back(Call{kMarkPaid, Params(id.value, intent_id)});
+  calls.push_back(
+      Call{kInsertPaymentEvent, Params(provider, event_id, event_type, id.value, "paid")});
+  // A line that is short fails its UPDATE on listings_quantity_range (quantity >= 0), which
+  // skips the rest and the COMMIT.
+  for (const auto& line : ByListing(lines)) {
+    calls.push_back(Call{kAddStock, Params(line.listing.value, -line.quantity)});
+  }
+  try {
+    co_await AsPg(tx).ExecuteAllAndCommit(std::move(calls));
+  } catch (const PgError& e) {
+    if (e.IsUniqueViolation() && e.constraint() == "payment_events_pkey")
+      co_return services::PaidCommit::kEventRecordedBefore;
+    if (e.sqlstate() == "23514" && e.constraint() == "listings_quantity_range")
+      co_return services::PaidCommit::kStockShort;
+    throw;
+  }
+  co_return services::PaidCommit::kCommitted;
 }
 
 Task<void> PgOrdersRepository::CancelItems(services::Transaction& tx, domain::OrderId id) {

@@ -30,14 +30,15 @@ class PgOrdersRepository final : public services::OrdersRepository {
   Task<std::vector<domain::Order>> LockExpired(services::Transaction& tx, int limit) override;
   Task<std::optional<std::string>> AttachIntent(domain::OrderId id, std::string_view provider,
                                                 std::string_view intent_id) override;
-  Task<bool> TakeStock(services::Transaction& tx,
-                       const std::vector<services::StockWant>& lines) override;
   Task<void> ReturnStock(services::Transaction& tx,
                          const std::vector<services::StockWant>& lines) override;
   Task<void> SetStatus(services::Transaction& tx, domain::OrderId id,
                        domain::OrderStatus status) override;
-  Task<void> MarkPaid(services::Transaction& tx, domain::OrderId id,
-                      std::string_view intent_id) override;
+  Task<services::PaidCommit> CommitPaid(services::Transaction& tx, domain::OrderId id,
+                                        std::string_view intent_id,
+                                        const std::vector<services::StockWant>& lines,
+                                        std::string_view provider, std::string_view event_id,
+                                        std::string_view event_type) override;
   Task<void> CancelItems(services::Transaction& tx, domain::OrderId id) override;
   Task<void> ShipItems(services::Transaction& tx, domain::OrderId id,
                        const std::vector<std::int64_t>& items, std::string_view carrier,

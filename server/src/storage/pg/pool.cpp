@@ -75,10 +75,11 @@ Task<QueryResult> PooledConnection::Execute(const Statement& statement, std::vec
   co_return co_await conn_->Execute(statement, params);
 }
 
-Task<std::vector<QueryResult>> PooledConnection::ExecuteAll(std::vector<Call> calls, bool begin) {
+Task<std::vector<QueryResult>> PooledConnection::ExecuteAll(std::vector<Call> calls, bool begin,
+                                                            bool commit) {
   if (!conn_) throw std::logic_error("pg connection used after release");
   if (pool_ != nullptr) pool_->statements_executed_ += calls.size();
-  co_return co_await conn_->ExecuteAll(calls, begin);
+  co_return co_await conn_->ExecuteAll(calls, begin, commit);
 }
 
 Task<void> PooledConnection::ExecuteScript(std::string_view sql) {
@@ -101,7 +102,25 @@ Task<std::vector<QueryResult>> Transaction::ExecuteAll(std::vector<Call> calls) 
   // begun: the pool rolls back what is left open.
   const bool begin = !begun_;
   begun_ = true;
-  co_return co_await conn_.ExecuteAll(std::move(calls), begin);
+  co_return co_await conn_.ExecuteAll(std::move(calls), begin, false);
+}
+
+Task<std::vector<QueryResult>> Transaction::ExecuteAllAndCommit(std::vector<Call> calls) {
+  if (done_ || !conn_.conn_) throw std::logic_error("pg transaction used after commit");
+  done_ = true;
+  const bool begin = !begun_;
+  begun_ = true;
+  std::vector<QueryResult> results;
+  std::exception_ptr failure;
+  try {
+    results = co_await conn_.ExecuteAll(std::move(calls), begin, true);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // Over either way: a failed one goes back to the pool, which rolls it back.
+  conn_ = PooledConnection();
+  if (failure) std::rethrow_exception(failure);
+  co_return results;
 }
 
 Task<void> Transaction::Commit() {

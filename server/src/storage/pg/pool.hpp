@@ -119,8 +119,9 @@ class PooledConnection {
   ~PooledConnection();
 
   Task<QueryResult> Execute(const Statement& statement, std::vector<Param> params);
-  // The calls in one round trip, after a BEGIN if `begin` (see Connection::ExecuteAll).
-  Task<std::vector<QueryResult>> ExecuteAll(std::vector<Call> calls, bool begin);
+  // The calls in one round trip, between a BEGIN and a COMMIT if asked (see
+  // Connection::ExecuteAll).
+  Task<std::vector<QueryResult>> ExecuteAll(std::vector<Call> calls, bool begin, bool commit);
   // Simple-protocol text, may hold several statements; for migrations and BEGIN/COMMIT.
   Task<void> ExecuteScript(std::string_view sql);
 
@@ -147,6 +148,9 @@ class Transaction final : public Executor, public services::Transaction {
   // Several statements in one round trip, in order; each starts after the one before it has
   // finished (so a read after a lock sees what the lock waited for). Throws the first failure.
   Task<std::vector<QueryResult>> ExecuteAll(std::vector<Call> calls);
+  // ExecuteAll, then COMMIT, in the same round trip: the transaction ends either way, committed
+  // only if every statement succeeded (the first failure is thrown, and nothing is kept).
+  Task<std::vector<QueryResult>> ExecuteAllAndCommit(std::vector<Call> calls);
   Task<void> Commit() override;
 
  private:
