@@ -12,7 +12,7 @@ std::chrono::milliseconds RetryDelay(const BackoffPolicy& policy, int attempt, d
   // 2^63 overflows nothing in double, and the cap applies before converting back.
   const int doublings = std::clamp(attempt, 1, 64) - 1;
   const double step = std::min(max, std::ldexp(base, doublings));
-  const double draw = std::clamp(unit, 0.0, std::nextafter(1.0, 0.0));
+  const double draw = std::clamp(unit, 0.0, 1.0);
   return std::chrono::milliseconds(static_cast<std::int64_t>(step / 2 + draw * (step / 2)));
 }
 

@@ -147,7 +147,9 @@ Task<void> Worker::Run() {
     if (stopping_) break;
     if (failed || !woken_ || running_ >= options_.concurrency) {
       // A job that finishes or a notification cuts this short (unless the queue is failing).
+      sleeping_ = true;
       co_await Sleep(options_.poll_interval);
+      sleeping_ = false;
     }
   }
   spdlog::info("worker {}: stopping, waiting for {} running jobs", options_.name, running_);

@@ -81,6 +81,8 @@ class Worker {
 
   const WorkerOptions& options() const { return options_; }
   int running() const { return running_; }
+  // Waiting for the poll interval, a notification or a free slot, with no job running.
+  bool idle() const { return sleeping_ && running_ == 0; }
 
  private:
   struct Attempt;
@@ -99,6 +101,7 @@ class Worker {
   boost::asio::steady_timer timer_;
   int running_ = 0;
   bool woken_ = false;
+  bool sleeping_ = false;
   bool stopping_ = false;
 };
 

@@ -107,9 +107,10 @@ bool Listener::Session() {
     spdlog::warn("listener: {} failed: {}", listen, ErrorOf(conn.get()));
     return false;
   }
-  listening_ = true;
   spdlog::info("listener: listening on {}", channel_);
+  // Before listening() turns true, so that whoever waits for it also sees the wake-up.
   on_notify_("");
+  listening_ = true;
   while (!stopping_) {
     if (!WaitReadable(PQsocket(conn.get()), kIdleWaitMs)) continue;
     if (PQconsumeInput(conn.get()) == 0) {
