@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -17,6 +19,9 @@
 #include "app/app.hpp"
 #include "app/config.hpp"
 #include "app/seed_demo.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
 #include "jobs/builtin_handlers.hpp"
 #include "jobs/worker.hpp"
 #include "storage/pg/jobs_repository.hpp"
@@ -103,36 +108,94 @@ Task<void> StopOnSignals(boost::asio::signal_set& signals, jobs::Worker& worker)
                worker.running());
   worker.Stop();
   signal = co_await signals.async_wait(boost::asio::use_awaitable);
-  spdlog::warn("signal {}: exiting with {} jobs running; they run again after their lease",
-               signal, worker.running());
+  spdlog::warn("signal {}: exiting with {} jobs running; they run again after their lease", signal,
+               worker.running());
   spdlog::default_logger()->flush();
   std::_Exit(kExitFailure);
+}
+
+Task<http::Response> Respond(http::Response response) { co_return response; }
+
+// The queue's depth per kind, for /metrics, read again every `interval` until `stopping`: a scrape
+// never waits for the database.
+Task<void> RefreshCounts(services::JobQueue& queue, std::vector<services::JobCount>& counts,
+                         boost::asio::steady_timer& timer, std::chrono::milliseconds interval,
+                         const bool& stopping) {
+  while (!stopping) {
+    try {
+      counts = co_await queue.Counts();
+    } catch (const std::exception& e) {
+      spdlog::warn("worker: cannot count jobs for metrics: {}", e.what());
+    }
+    if (stopping) break;
+    timer.expires_after(interval);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  }
 }
 
 int RunWorker(const Config& config) {
   boost::asio::io_context io{1};
   // One connection per running job (its heartbeat and outcome), plus the claims.
-  pg::Pool pool(io.get_executor(),
-                pg::PoolOptions{.conninfo = config.database_url,
-                                .max_size = static_cast<std::size_t>(config.worker_concurrency) + 1});
+  pg::Pool pool(
+      io.get_executor(),
+      pg::PoolOptions{.conninfo = config.database_url,
+                      .max_size = static_cast<std::size_t>(config.worker_concurrency) + 2});
   pg::PgJobQueue queue(pool);
   const jobs::HandlerRegistry handlers = JobHandlers();
   jobs::JobMetrics metrics;
   jobs::Worker worker(io.get_executor(), queue, handlers, WorkerOptionsFrom(config), metrics);
+
   std::optional<pg::Listener> listener;
   if (config.worker_listen) {
     listener.emplace(config.database_url, std::string(pg::kJobsChannel),
                      [&worker](std::string_view) { worker.Wake(); });
     listener->Start();
   }
+
+  // Its own Prometheus target: /metrics (this process's attempts, the queue's depth) and /healthz.
+  bool stopping = false;
+  std::vector<services::JobCount> counts;
+  boost::asio::steady_timer refresh(io);
+  http::Router router;
+  std::optional<http::Server> metrics_server;
+  if (config.worker_metrics_port != 0) {
+    router.Add(http::Method::kGet, "/healthz", [](http::Request&) {
+      return Respond(http::Text(200, "text/plain; charset=utf-8", "ok\n"));
+    });
+    router.Add(http::Method::kGet, "/metrics", [&metrics, &counts](http::Request&) {
+      return Respond(
+          http::Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(counts)));
+    });
+    const std::uint16_t port = http::ResolvePort(config.http_host, config.worker_metrics_port);
+    metrics_server.emplace(
+        io, router,
+        http::ServerOptions{.address = config.http_host, .port = port, .access_log = false});
+    metrics_server->Start();
+    boost::asio::co_spawn(
+        io, RefreshCounts(queue, counts, refresh, config.worker_poll_interval * 5, stopping),
+        boost::asio::detached);
+    spdlog::info("worker: metrics on http://{}:{}/metrics", config.http_host, port);
+  }
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::co_spawn(io, StopOnSignals(signals, worker), boost::asio::detached);
   std::exception_ptr failure;
-  boost::asio::co_spawn(io, worker.Run(), [&io, &failure](std::exception_ptr e) {
+  bool finished = false;
+  boost::asio::co_spawn(io, worker.Run(), [&](std::exception_ptr e) {
     failure = e;
-    io.stop();
+    finished = true;
+    stopping = true;
+    refresh.cancel();
+    signals.cancel();
+    if (metrics_server) metrics_server->BeginDrain();
   });
-  io.run();
+  while (!finished && io.run_one() > 0) {
+  }
+  // What is left (a scrape in flight, the last count) gets a few seconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (io.run_one_until(deadline) > 0) {
+  }
   if (listener) listener->Stop();
   if (failure) std::rethrow_exception(failure);
   spdlog::info("worker stopped");

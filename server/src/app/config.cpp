@@ -257,6 +257,8 @@ Result<Config> LoadConfig(const Getenv& getenv) {
     bad("WORKER_LEASE", "must be a duration of 3s to 1h, e.g. 60s");
   }
   read("WORKER_LISTEN", ParseSwitch, "must be on or off", config.worker_listen);
+  read("WORKER_METRICS_PORT", InRange<std::uint16_t>(0, 65535),
+       "must be 0 (off) or a port number 1-65535", config.worker_metrics_port);
   read("JOB_RETRY_BASE", DurationUpTo(std::chrono::hours(1)),
        "must be a duration up to 1h, e.g. 10s", config.job_retry_base);
   read("JOB_RETRY_MAX", DurationUpTo(std::chrono::hours(24 * 7)),

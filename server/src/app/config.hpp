@@ -71,6 +71,8 @@ struct Config {
   std::chrono::seconds worker_poll_interval{2};
   std::chrono::seconds worker_lease{60};
   bool worker_listen = true;
+  // Serves the worker's /metrics and /healthz on HTTP_HOST; 0: no server.
+  std::uint16_t worker_metrics_port = 0;
   std::chrono::seconds job_retry_base{10};
   std::chrono::seconds job_retry_max{3600};
 

@@ -27,7 +27,8 @@ void JobMetrics::Started(std::string_view kind, std::chrono::milliseconds waited
   std::lock_guard lock(mutex_);
   Kind& k = At(kind);
   ++k.running;
-  k.latency.Observe(std::chrono::duration<double>(std::max(waited, std::chrono::milliseconds::zero())).count());
+  k.latency.Observe(
+      std::chrono::duration<double>(std::max(waited, std::chrono::milliseconds::zero())).count());
 }
 
 void JobMetrics::Finished(std::string_view kind, Ended how, std::chrono::nanoseconds took) {

@@ -53,7 +53,8 @@ constexpr pg::Statement kCreateRuns{
     "CREATE TABLE IF NOT EXISTS jobs_test_runs (job_id bigint NOT NULL, kind text NOT NULL, "
     "worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())"};
 constexpr pg::Statement kRecordRun{
-    "test.jobs.record_run", "INSERT INTO jobs_test_runs (job_id, kind, worker) VALUES ($1, $2, $3)"};
+    "test.jobs.record_run",
+    "INSERT INTO jobs_test_runs (job_id, kind, worker) VALUES ($1, $2, $3)"};
 constexpr pg::Statement kRunStats{
     "test.jobs.run_stats",
     "SELECT count(*) AS runs, count(DISTINCT job_id) AS jobs, count(DISTINCT worker) AS workers "
@@ -205,8 +206,7 @@ class JobsQueueTest : public ::testing::Test {
     RunTask(io_, PollUntil(done, limit), limit + 5s);
   }
 
-  static Task<void> PollUntil(const std::function<Task<bool>()>& done,
-                              std::chrono::seconds limit) {
+  static Task<void> PollUntil(const std::function<Task<bool>()>& done, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!co_await done()) {
       if (std::chrono::steady_clock::now() > deadline) {
@@ -262,7 +262,8 @@ TEST_F(JobsQueueTest, JobEnqueuedInARolledBackTransactionNeverRuns) {
   jobs::HandlerRegistry handlers;
   handlers.Add(kind_, Recorder(Recording{.pool = &pool_, .worker = "w"}));
   auto worker = MakeWorker(handlers, "w", FastOptions("w"));
-  RunWorkerUntil(*worker, [this, committed] { return HasStatus(committed, JobStatus::kSucceeded); });
+  RunWorkerUntil(*worker,
+                 [this, committed] { return HasStatus(committed, JobStatus::kSucceeded); });
 
   EXPECT_FALSE(RunTask(io_, queue_.Find(rolled_back)).has_value());
   EXPECT_EQ(Runs(kind_).runs, 1);
@@ -413,8 +414,8 @@ TEST_F(JobsQueueTest, ExpiredLeaseIsTakenOverByAnotherWorker) {
   std::vector<Job> claimed =
       RunTask(io_, queue_.Claim("dead-worker", std::vector<std::string>{kind_}, 1, 300ms));
   ASSERT_EQ(claimed.size(), 1u);
-  EXPECT_TRUE(RunTask(io_, queue_.Claim("other", std::vector<std::string>{kind_}, 1, 300ms))
-                  .empty())
+  EXPECT_TRUE(
+      RunTask(io_, queue_.Claim("other", std::vector<std::string>{kind_}, 1, 300ms)).empty())
       << "leased: nobody else gets it";
 
   jobs::HandlerRegistry handlers;

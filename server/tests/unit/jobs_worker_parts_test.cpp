@@ -85,7 +85,9 @@ TEST(JobMetrics, RendersPrometheusText) {
   metrics.Started("noop", 3s);
   metrics.Finished("noop", JobMetrics::Ended::kSucceeded, 1ms);
   std::vector<services::JobCount> counts = {
-      {.kind = "noop", .status = services::JobStatus::kQueued, .count = 7,
+      {.kind = "noop",
+       .status = services::JobStatus::kQueued,
+       .count = 7,
        .oldest_due_wait = 1500ms},
       {.kind = "noop", .status = services::JobStatus::kDead, .count = 2}};
   std::string text = metrics.Render(counts);

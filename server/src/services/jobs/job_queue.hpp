@@ -55,7 +55,7 @@ struct Job {
 struct JobOutcome {
   enum class Kind { kSucceeded, kRetry, kDead };
   Kind kind = Kind::kSucceeded;
-  std::string error;                    // kRetry, kDead
+  std::string error;                     // kRetry, kDead
   std::chrono::milliseconds retry_in{};  // kRetry: from now, by the database's clock
 };
 
@@ -88,8 +88,9 @@ class JobQueue {
   // Leases up to `limit` jobs of `kinds` to `owner` for `lease`: due queued ones, and running
   // ones whose lease ran out (their worker died) while attempts remain. Each claim counts as an
   // attempt. Concurrent claims never return the same job.
-  virtual Task<std::vector<Job>> Claim(std::string_view owner, const std::vector<std::string>& kinds,
-                                       int limit, std::chrono::milliseconds lease) = 0;
+  virtual Task<std::vector<Job>> Claim(std::string_view owner,
+                                       const std::vector<std::string>& kinds, int limit,
+                                       std::chrono::milliseconds lease) = 0;
   // Moves running jobs whose lease ran out on their last attempt to dead; returns them.
   virtual Task<std::vector<Job>> BuryExpired(const std::vector<std::string>& kinds) = 0;
   // Extends the lease; false when `owner` no longer holds it (it expired and was taken over).

@@ -15,8 +15,8 @@ using services::Job;
 using services::JobOutcome;
 using services::JobStatus;
 
-#define MARKET_JOB_COLUMNS                                                                        \
-  "id, kind, payload::text AS payload, unique_key, status, run_at, attempts, max_attempts, "      \
+#define MARKET_JOB_COLUMNS                                                                   \
+  "id, kind, payload::text AS payload, unique_key, status, run_at, attempts, max_attempts, " \
   "last_error, lease_owner, lease_expires_at, created_at, updated_at, started_at, finished_at"
 
 #define MARKET_PENDING "status IN ('queued', 'running')"
@@ -61,32 +61,35 @@ constexpr Statement kHeartbeat{
     "WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id"};
 
 // $3: succeeded | retry | dead. A retry on the last attempt is dead.
-#define MARKET_NEXT_STATUS                                                                        \
+#define MARKET_NEXT_STATUS                                                                      \
   "(CASE WHEN $3 = 'succeeded' THEN 'succeeded' WHEN $3 = 'retry' AND attempts < max_attempts " \
   "THEN 'queued' ELSE 'dead' END)"
 
 constexpr Statement kFinish{
-    "jobs.finish",
-    "UPDATE jobs SET status = " MARKET_NEXT_STATUS ", "
-    "run_at = CASE WHEN " MARKET_NEXT_STATUS " = 'queued' THEN now() + $5 * interval "
-    "'1 millisecond' ELSE run_at END, "
-    "last_error = CASE WHEN $3 = 'succeeded' THEN last_error ELSE $4 END, "
-    "finished_at = CASE WHEN " MARKET_NEXT_STATUS " = 'queued' THEN NULL ELSE now() END, "
-    "lease_owner = NULL, lease_expires_at = NULL, updated_at = now() "
-    "WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING status"};
+    "jobs.finish", "UPDATE jobs SET status = " MARKET_NEXT_STATUS
+                   ", "
+                   "run_at = CASE WHEN " MARKET_NEXT_STATUS
+                   " = 'queued' THEN now() + $5 * interval "
+                   "'1 millisecond' ELSE run_at END, "
+                   "last_error = CASE WHEN $3 = 'succeeded' THEN last_error ELSE $4 END, "
+                   "finished_at = CASE WHEN " MARKET_NEXT_STATUS
+                   " = 'queued' THEN NULL ELSE now() END, "
+                   "lease_owner = NULL, lease_expires_at = NULL, updated_at = now() "
+                   "WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING status"};
 
 constexpr Statement kFind{"jobs.find", "SELECT " MARKET_JOB_COLUMNS " FROM jobs WHERE id = $1"};
 
-constexpr Statement kList{
-    "jobs.list",
-    "SELECT " MARKET_JOB_COLUMNS " FROM jobs WHERE ($1::text[] IS NULL OR status = ANY($1)) "
-    "AND ($2::text IS NULL OR kind = $2) ORDER BY id DESC LIMIT $3"};
+constexpr Statement kList{"jobs.list",
+                          "SELECT " MARKET_JOB_COLUMNS
+                          " FROM jobs WHERE ($1::text[] IS NULL OR status = ANY($1)) "
+                          "AND ($2::text IS NULL OR kind = $2) ORDER BY id DESC LIMIT $3"};
 
 constexpr Statement kRetry{
     "jobs.retry",
     "WITH again AS (UPDATE jobs SET status = 'queued', run_at = now(), finished_at = NULL, "
     "attempts = CASE WHEN status = 'dead' THEN 0 ELSE attempts END, updated_at = now() "
-    "WHERE id = $1 AND status IN ('dead', 'queued') RETURNING " MARKET_JOB_COLUMNS ") "
+    "WHERE id = $1 AND status IN ('dead', 'queued') RETURNING " MARKET_JOB_COLUMNS
+    ") "
     "SELECT " MARKET_JOB_COLUMNS ", pg_notify($2, kind) AS notified FROM again"};
 
 constexpr Statement kCounts{
@@ -167,9 +170,9 @@ std::string_view OutcomeName(JobOutcome::Kind kind) {
 Task<std::optional<std::int64_t>> PgJobQueue::Insert(Executor& executor,
                                                      const services::NewJob& job) {
   CheckNewJob(job);
-  QueryResult rows =
-      co_await executor.Execute(kEnqueue, Params(job.kind, job.payload, job.unique_key, job.run_at,
-                                                 job.max_attempts, kJobsChannel));
+  QueryResult rows = co_await executor.Execute(
+      kEnqueue,
+      Params(job.kind, job.payload, job.unique_key, job.run_at, job.max_attempts, kJobsChannel));
   if (rows.empty()) co_return std::nullopt;
   co_return rows.Int(0, "id");
 }

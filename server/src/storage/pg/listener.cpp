@@ -34,7 +34,9 @@ std::string ErrorOf(PGconn* conn) {
 }  // namespace
 
 Listener::Listener(std::string conninfo, std::string channel, Callback on_notify)
-    : conninfo_(std::move(conninfo)), channel_(std::move(channel)), on_notify_(std::move(on_notify)) {
+    : conninfo_(std::move(conninfo)),
+      channel_(std::move(channel)),
+      on_notify_(std::move(on_notify)) {
   if (pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error("listener: cannot create a pipe");
   }
@@ -84,11 +86,15 @@ void Listener::Run() {
 }
 
 bool Listener::Session() {
-  const std::vector<const char*> keys = {"dbname", "connect_timeout", "application_name",
-                                         "keepalives_idle", "keepalives_interval",
-                                         "keepalives_count", nullptr};
-  const std::vector<const char*> values = {conninfo_.c_str(), "5", "marketplace-listener",
-                                           "30", "10", "3", nullptr};
+  const std::vector<const char*> keys = {"dbname",
+                                         "connect_timeout",
+                                         "application_name",
+                                         "keepalives_idle",
+                                         "keepalives_interval",
+                                         "keepalives_count",
+                                         nullptr};
+  const std::vector<const char*> values = {
+      conninfo_.c_str(), "5", "marketplace-listener", "30", "10", "3", nullptr};
   ConnPtr conn(PQconnectdbParams(keys.data(), values.data(), 1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     spdlog::warn("listener: cannot connect: {}", conn ? ErrorOf(conn.get()) : "out of memory");
@@ -101,8 +107,7 @@ bool Listener::Session() {
     return false;
   }
   const std::string listen = std::string("LISTEN ") + channel.get();
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), listen.c_str()),
-                                                       PQclear);
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), listen.c_str()), PQclear);
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
     spdlog::warn("listener: {} failed: {}", listen, ErrorOf(conn.get()));
     return false;
