@@ -43,6 +43,8 @@ constexpr Statement kClaim{
     "FOR UPDATE SKIP LOCKED), "
     "due AS (SELECT job_id FROM expired UNION ALL SELECT job_id FROM queued LIMIT $3) "
     "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, "
+    "last_error = CASE WHEN status = 'running' THEN format('the lease of %s expired during "
+    "attempt %s', lease_owner, attempts) ELSE last_error END, "
     "lease_expires_at = now() + $4 * interval '1 millisecond', started_at = now(), "
     "updated_at = now() FROM due WHERE id = due.job_id RETURNING " MARKET_JOB_COLUMNS};
 

@@ -86,15 +86,16 @@ void Listener::Run() {
 }
 
 bool Listener::Session() {
-  const std::vector<const char*> keys = {"dbname",
+  // Defaults first: what the connection string itself says overrides them.
+  const std::vector<const char*> keys = {"application_name",
                                          "connect_timeout",
-                                         "application_name",
                                          "keepalives_idle",
                                          "keepalives_interval",
                                          "keepalives_count",
+                                         "dbname",
                                          nullptr};
-  const std::vector<const char*> values = {
-      conninfo_.c_str(), "5", "marketplace-listener", "30", "10", "3", nullptr};
+  const std::vector<const char*> values = {"marketplace-listener", "5",    "30", "10", "3",
+                                           conninfo_.c_str(),      nullptr};
   ConnPtr conn(PQconnectdbParams(keys.data(), values.data(), 1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     spdlog::warn("listener: cannot connect: {}", conn ? ErrorOf(conn.get()) : "out of memory");
