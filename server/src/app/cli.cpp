@@ -148,8 +148,11 @@ int RunWorker(const Config& config) {
 
   std::optional<pg::Listener> listener;
   if (config.worker_listen) {
+    // The payload is the new job's kind (empty after a reconnect): other kinds are not ours.
     listener.emplace(config.database_url, std::string(pg::kJobsChannel),
-                     [&worker](std::string_view) { worker.Wake(); });
+                     [&worker, &handlers](std::string_view kind) {
+                       if (kind.empty() || handlers.Find(kind) != nullptr) worker.Wake();
+                     });
     listener->Start();
   }
 

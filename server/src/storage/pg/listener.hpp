@@ -24,7 +24,8 @@ class Listener {
   Listener& operator=(const Listener&) = delete;
 
   void Start();
-  // Joins the thread; returns within about a second, even while (re)connecting.
+  // Joins the thread: at once while listening or waiting to reconnect, within the 5 s connect
+  // timeout while connecting.
   void Stop();
   // Whether LISTEN is in effect now.
   bool listening() const { return listening_.load(); }
