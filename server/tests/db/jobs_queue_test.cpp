@@ -242,6 +242,16 @@ class JobsQueueTest : public ::testing::Test {
                                     metrics_);
   }
 
+  // Runs a worker named recording.worker, whose handler for kind_ records each run, until job
+  // `id` is `until`.
+  void RunRecorderUntil(std::int64_t id, JobStatus until, Recording recording) {
+    recording.pool = &pool_;
+    jobs::HandlerRegistry handlers;
+    handlers.Add(kind_, Recorder(recording));
+    auto worker = MakeWorker(handlers, recording.worker, FastOptions(""));
+    RunWorkerUntil(*worker, [this, id, until] { return HasStatus(id, until); });
+  }
+
   asio::io_context io_;
   pg::Pool pool_;
   pg::PgJobQueue queue_;
@@ -259,11 +269,7 @@ TEST_F(JobsQueueTest, JobEnqueuedInARolledBackTransactionNeverRuns) {
   const std::int64_t committed = RunTask(io_, queue_.Enqueue(*tx, JobOf(kind_))).value();
   RunTask(io_, tx->Commit());
 
-  jobs::HandlerRegistry handlers;
-  handlers.Add(kind_, Recorder(Recording{.pool = &pool_, .worker = "w"}));
-  auto worker = MakeWorker(handlers, "w", FastOptions("w"));
-  RunWorkerUntil(*worker,
-                 [this, committed] { return HasStatus(committed, JobStatus::kSucceeded); });
+  RunRecorderUntil(committed, JobStatus::kSucceeded, Recording{.worker = "w"});
 
   EXPECT_FALSE(RunTask(io_, queue_.Find(rolled_back)).has_value());
   EXPECT_EQ(Runs(kind_).runs, 1);
@@ -326,14 +332,11 @@ TEST_F(JobsQueueTest, UniqueKeyDeduplicatesPendingJobsOnly) {
 
 TEST_F(JobsQueueTest, FailingJobRetriesWithBackoffThenDiesAndRetryBringsItBack) {
   auto failing = std::make_shared<std::atomic<bool>>(true);
-  jobs::HandlerRegistry handlers;
-  handlers.Add(kind_, Recorder(Recording{.pool = &pool_, .worker = "w", .failing = failing}));
   NewJob job = JobOf(kind_);
   job.max_attempts = 3;
   const std::int64_t id = Enqueue(job);
 
-  auto worker = MakeWorker(handlers, "w", FastOptions("w"));
-  RunWorkerUntil(*worker, [this, id] { return HasStatus(id, JobStatus::kDead); });
+  RunRecorderUntil(id, JobStatus::kDead, Recording{.worker = "w", .failing = failing});
   Job dead = Get(id);
   EXPECT_EQ(dead.attempts, 3);
   EXPECT_EQ(dead.last_error, "failed on purpose");
@@ -357,20 +360,16 @@ TEST_F(JobsQueueTest, FailingJobRetriesWithBackoffThenDiesAndRetryBringsItBack) 
   EXPECT_EQ(retried->status, JobStatus::kQueued);
   EXPECT_EQ(retried->attempts, 0);
   failing->store(false);
-  auto again = MakeWorker(handlers, "w2", FastOptions("w2"));
-  RunWorkerUntil(*again, [this, id] { return HasStatus(id, JobStatus::kSucceeded); });
+  RunRecorderUntil(id, JobStatus::kSucceeded, Recording{.worker = "w2", .failing = failing});
   EXPECT_EQ(Get(id).attempts, 1);
   EXPECT_EQ(RunTimesUs(id).size(), 4u);
 }
 
 TEST_F(JobsQueueTest, PermanentFailureIsDeadAtOnce) {
   auto failing = std::make_shared<std::atomic<bool>>(true);
-  jobs::HandlerRegistry handlers;
-  handlers.Add(kind_, Recorder(Recording{
-                          .pool = &pool_, .worker = "w", .failing = failing, .permanent = true}));
   const std::int64_t id = Enqueue(JobOf(kind_));
-  auto worker = MakeWorker(handlers, "w", FastOptions("w"));
-  RunWorkerUntil(*worker, [this, id] { return HasStatus(id, JobStatus::kDead); });
+  RunRecorderUntil(id, JobStatus::kDead,
+                   Recording{.worker = "w", .failing = failing, .permanent = true});
   EXPECT_EQ(Get(id).attempts, 1);
   EXPECT_EQ(Get(id).last_error, "cannot ever work");
 }
@@ -418,10 +417,7 @@ TEST_F(JobsQueueTest, ExpiredLeaseIsTakenOverByAnotherWorker) {
       RunTask(io_, queue_.Claim("other", std::vector<std::string>{kind_}, 1, 300ms)).empty())
       << "leased: nobody else gets it";
 
-  jobs::HandlerRegistry handlers;
-  handlers.Add(kind_, Recorder(Recording{.pool = &pool_, .worker = "heir"}));
-  auto heir = MakeWorker(handlers, "heir", FastOptions("heir"));
-  RunWorkerUntil(*heir, [this, id] { return HasStatus(id, JobStatus::kSucceeded); });
+  RunRecorderUntil(id, JobStatus::kSucceeded, Recording{.worker = "heir"});
   Job done = Get(id);
   EXPECT_EQ(done.attempts, 2);
   EXPECT_EQ(done.last_error, "the lease of dead-worker expired during attempt 1");
@@ -438,10 +434,7 @@ TEST_F(JobsQueueTest, ExpiredLeaseOnTheLastAttemptIsBuriedAsDead) {
   const std::int64_t id = Enqueue(job);
   RunTask(io_, queue_.Claim("dead-worker", std::vector<std::string>{kind_}, 1, 100ms));
 
-  jobs::HandlerRegistry handlers;
-  handlers.Add(kind_, Recorder(Recording{.pool = &pool_, .worker = "heir"}));
-  auto heir = MakeWorker(handlers, "heir", FastOptions("heir"));
-  RunWorkerUntil(*heir, [this, id] { return HasStatus(id, JobStatus::kDead); });
+  RunRecorderUntil(id, JobStatus::kDead, Recording{.worker = "heir"});
   Job dead = Get(id);
   EXPECT_EQ(dead.attempts, 1);
   EXPECT_NE(dead.last_error.value_or("").find("lease of dead-worker expired"), std::string::npos)
@@ -470,13 +463,10 @@ TEST_F(JobsQueueTest, HeartbeatsKeepALongJobFromBeingTakenOver) {
 
 TEST_F(JobsQueueTest, StopFinishesRunningJobsBeforeReturning) {
   const std::int64_t id = Enqueue(JobOf(kind_));
-  jobs::HandlerRegistry handlers;
-  handlers.Add(kind_, Recorder(Recording{.pool = &pool_, .worker = "w", .hold = 500ms}));
-  auto worker = MakeWorker(handlers, "w", FastOptions("w"));
   // Stops as soon as the job is running; Run() must still return only after it succeeded.
-  RunWorkerUntil(*worker, [this, id] { return HasStatus(id, JobStatus::kRunning); });
+  RunRecorderUntil(id, JobStatus::kRunning, Recording{.worker = "w", .hold = 500ms});
   EXPECT_EQ(Get(id).status, JobStatus::kSucceeded);
-  EXPECT_EQ(worker->running(), 0);
+  EXPECT_EQ(Runs(kind_).runs, 1);
 }
 
 TEST_F(JobsQueueTest, ListenerHearsOnlyCommittedEnqueues) {
