@@ -248,6 +248,25 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   }
   read("MEDIA_THREADS", InRange<unsigned>(1, 16), "must be 1 to 16", config.media_threads);
 
+  read("WORKER_CONCURRENCY", InRange<int>(1, 256), "must be 1 to 256", config.worker_concurrency);
+  read("WORKER_POLL_INTERVAL", DurationUpTo(std::chrono::hours(1)),
+       "must be a duration up to 1h, e.g. 2s", config.worker_poll_interval);
+  read("WORKER_LEASE", DurationUpTo(std::chrono::hours(1)),
+       "must be a duration of 3s to 1h, e.g. 60s", config.worker_lease);
+  if (config.worker_lease < std::chrono::seconds(3)) {
+    bad("WORKER_LEASE", "must be a duration of 3s to 1h, e.g. 60s");
+  }
+  read("WORKER_LISTEN", ParseSwitch, "must be on or off", config.worker_listen);
+  read("WORKER_METRICS_PORT", InRange<std::uint16_t>(0, 65535),
+       "must be 0 (off) or a port number 1-65535", config.worker_metrics_port);
+  read("JOB_RETRY_BASE", DurationUpTo(std::chrono::hours(1)),
+       "must be a duration up to 1h, e.g. 10s", config.job_retry_base);
+  read("JOB_RETRY_MAX", DurationUpTo(std::chrono::hours(24 * 7)),
+       "must be a duration up to 7d, e.g. 1h", config.job_retry_max);
+  if (config.job_retry_max < config.job_retry_base) {
+    bad("JOB_RETRY_MAX", "must not be shorter than JOB_RETRY_BASE");
+  }
+
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
   if (auto v = get("VAR_DIR")) config.var_dir = *v;
   config.media_dir = get("MEDIA_DIR").value_or(config.var_dir + "/media");

@@ -63,6 +63,19 @@ struct Config {
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
   unsigned media_threads = 1;
 
+  // `marketplace worker`: jobs run at once, how often it looks for due jobs when no
+  // notification wakes it, how long a claimed job stays leased without a heartbeat (a worker that
+  // dies loses its jobs to the others after this long), whether it LISTENs for new jobs, and the
+  // retry backoff (base·2^(attempt−1) with jitter, capped).
+  int worker_concurrency = 4;
+  std::chrono::seconds worker_poll_interval{2};
+  std::chrono::seconds worker_lease{60};
+  bool worker_listen = true;
+  // Serves the worker's /metrics and /healthz on HTTP_HOST; 0: no server.
+  std::uint16_t worker_metrics_port = 0;
+  std::chrono::seconds job_retry_base{10};
+  std::chrono::seconds job_retry_max{3600};
+
   std::string migrations_dir;
   std::string var_dir = "var";
 };

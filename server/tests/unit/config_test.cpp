@@ -111,5 +111,38 @@ TEST(Config, ParsesDurations) {
   EXPECT_FALSE(ParseDuration("0s"));
 }
 
+TEST(Config, ReadsWorkerSettings) {
+  auto config = Load({{"WORKER_CONCURRENCY", "8"},
+                      {"WORKER_POLL_INTERVAL", "5s"},
+                      {"WORKER_LEASE", "2m"},
+                      {"WORKER_LISTEN", "off"},
+                      {"WORKER_METRICS_PORT", "9464"},
+                      {"JOB_RETRY_BASE", "1s"},
+                      {"JOB_RETRY_MAX", "10m"}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->worker_concurrency, 8);
+  EXPECT_EQ(config->worker_poll_interval, 5s);
+  EXPECT_EQ(config->worker_lease, 120s);
+  EXPECT_FALSE(config->worker_listen);
+  EXPECT_EQ(config->worker_metrics_port, 9464);
+  EXPECT_EQ(config->job_retry_base, 1s);
+  EXPECT_EQ(config->job_retry_max, 600s);
+}
+
+TEST(Config, RefusesBadWorkerSettings) {
+  auto config = Load({{"WORKER_CONCURRENCY", "0"},
+                      {"WORKER_POLL_INTERVAL", "soon"},
+                      {"WORKER_LEASE", "2s"},
+                      {"WORKER_LISTEN", "maybe"},
+                      {"WORKER_METRICS_PORT", "70000"},
+                      {"JOB_RETRY_BASE", "1h"},
+                      {"JOB_RETRY_MAX", "1m"}});
+  ASSERT_FALSE(config.ok());
+  for (const char* name : {"WORKER_CONCURRENCY", "WORKER_POLL_INTERVAL", "WORKER_LEASE",
+                           "WORKER_LISTEN", "WORKER_METRICS_PORT", "JOB_RETRY_MAX"}) {
+    EXPECT_TRUE(HasField(config.error(), name)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace market::app
