@@ -250,6 +250,22 @@ Task<void> InsertEvent(pg::Transaction& tx, const NewEvent& event, std::string_v
   co_await tx.Execute(kInsertEvent, Params(event.id, event.type, intent_id, event.payload, now));
 }
 
+// Moves the locked intent `row` to `status`, with its event of `event_type`, and commits: one
+// round trip. The event describes the intent as the UPDATE leaves it.
+Task<NewEvent> SetStatusAndCommit(pg::Transaction& tx, IntentRow row, std::string_view status,
+                                  std::optional<std::string> error_code,
+                                  std::string_view event_type, TimePoint now) {
+  row.intent.status = std::string(status);
+  row.last_error_code = error_code;
+  NewEvent event = MakeEvent(event_type, row, now);
+  std::vector<pg::Call> calls;
+  calls.push_back(pg::Call{kSetStatus, Params(row.intent.id, status, error_code, now)});
+  calls.push_back(
+      pg::Call{kInsertEvent, Params(event.id, event.type, row.intent.id, event.payload, now)});
+  co_await tx.ExecuteAllAndCommit(std::move(calls));
+  co_return event;
+}
+
 // ---- Test cards ----
 
 enum class CardOutcome { kApproved, kDeclined, kInsufficientFunds };
@@ -465,11 +481,9 @@ Task<Result<void>> LocalGateway::CancelIntent(std::string_view intent_id) {
   if (status == kSucceeded)
     co_return MakeError(ErrorCode::kConflict, "A succeeded payment intent cannot be canceled.");
 
-  QueryResult updated = co_await tx.Execute(
-      kSetStatus, Params(intent_id, kCanceled, rows.OptString(0, "last_error_code"), now));
-  const NewEvent event = MakeEvent("payment_intent.canceled", IntentFromRow(updated, 0), now);
-  co_await InsertEvent(tx, event, intent_id, now);
-  co_await tx.Commit();
+  const NewEvent event = co_await SetStatusAndCommit(tx, IntentFromRow(rows, 0), kCanceled,
+                                                     rows.OptString(0, "last_error_code"),
+                                                     "payment_intent.canceled", now);
   co_await DeliverSoon(event.id);
   co_return Ok();
 }
@@ -541,13 +555,11 @@ Task<Result<PaymentIntent>> LocalGateway::Confirm(std::string_view intent_id,
   if (*outcome == CardOutcome::kDeclined) error_code = "card_declined";
   if (*outcome == CardOutcome::kInsufficientFunds) error_code = "insufficient_funds";
   const std::string_view new_status = error_code ? kRequiresPaymentMethod : kSucceeded;
-  QueryResult updated =
-      co_await tx.Execute(kSetStatus, Params(intent_id, new_status, error_code, now));
-  IntentRow row = IntentFromRow(updated, 0);
-  const NewEvent event = MakeEvent(
-      error_code ? "payment_intent.payment_failed" : "payment_intent.succeeded", row, now);
-  co_await InsertEvent(tx, event, intent_id, now);
-  co_await tx.Commit();
+  IntentRow row = IntentFromRow(rows, 0);
+  row.intent.status = std::string(new_status);
+  const NewEvent event = co_await SetStatusAndCommit(
+      tx, row, new_status, error_code,
+      error_code ? "payment_intent.payment_failed" : "payment_intent.succeeded", now);
   co_await DeliverSoon(event.id);
 
   if (*outcome == CardOutcome::kInsufficientFunds)
