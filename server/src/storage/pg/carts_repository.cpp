@@ -71,13 +71,18 @@ Task<domain::Cart> PgCartsRepository::Load(UserId user) {
 Task<Result<void>> PgCartsRepository::Put(UserId user, ListingId listing, int quantity,
                                           std::int64_t unit_price_cents, int max_lines) {
   Transaction tx = co_await pool_.BeginTransaction();
-  co_await tx.Execute(kLockCart, Params(user.value));
-  QueryResult others = co_await tx.Execute(kOtherLines, Params(user.value, listing.value));
-  if (others.Int(0, "lines") >= max_lines)
+  // Two round trips: the cart's lock with the count of its other lines (a statement of its own,
+  // after the lock), then the line with the commit.
+  std::vector<Call> check;
+  check.push_back(Call{kLockCart, Params(user.value)});
+  check.push_back(Call{kOtherLines, Params(user.value, listing.value)});
+  std::vector<QueryResult> checked = co_await tx.ExecuteAll(std::move(check));
+  if (checked[1].Int(0, "lines") >= max_lines)
     co_return MakeError(ErrorCode::kConflict, "A cart holds at most 50 different listings.");
-  co_await tx.Execute(kUpsert, Params(user.value, listing.value,
-                                      static_cast<std::int64_t>(quantity), unit_price_cents));
-  co_await tx.Commit();
+  std::vector<Call> put;
+  put.push_back(Call{kUpsert, Params(user.value, listing.value, static_cast<std::int64_t>(quantity),
+                                     unit_price_cents)});
+  co_await tx.ExecuteAllAndCommit(std::move(put));
   co_return Ok();
 }
 
