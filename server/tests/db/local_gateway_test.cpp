@@ -153,6 +153,11 @@ Task<void> ConfirmInto(LocalGateway& gateway, std::string intent_id, CardDetails
   out.emplace(co_await gateway.Confirm(intent_id, card));
 }
 
+Task<void> CancelInto(LocalGateway& gateway, std::string intent_id,
+                      std::optional<Result<void>>& out) {
+  out.emplace(co_await gateway.CancelIntent(intent_id));
+}
+
 Task<void> DeliverInto(LocalGateway& gateway, int limit, std::optional<int>& out) {
   out.emplace(co_await gateway.DeliverDue(limit));
 }
@@ -831,6 +836,33 @@ TEST_F(LocalGatewayTest, ConcurrentDeliverersSendEachEventOnce) {
     EXPECT_EQ(receiver_.CountOf(id), 2);
     EXPECT_EQ(receiver_.CountOf(id, 200), 1);
   }
+}
+
+// An immediate delivery that finds its event claimed by a delivery round first has nothing to do,
+// and must still count itself out: shutdown waits for the count to reach zero (it once stayed at
+// 1 and a server hung in its drain until killed).
+TEST_F(LocalGatewayTest, DeliveriesInFlightCountBackToZeroWhenRoundsWinTheClaim) {
+  constexpr int kIntents = 20;
+  std::vector<PaymentIntent> intents;
+  for (int i = 0; i < kIntents; ++i) intents.push_back(NewIntent());
+  std::vector<std::optional<Result<void>>> cancelled(kIntents);
+  std::vector<std::optional<int>> rounds(8);
+  for (int i = 0; i < kIntents; ++i)
+    asio::co_spawn(io_, CancelInto(gateway_, intents[i].id, cancelled[i]), asio::detached);
+  for (auto& round : rounds)
+    asio::co_spawn(io_, DeliverInto(gateway_, 1000, round), asio::detached);
+  ASSERT_TRUE(Eventually([&] {
+    return std::all_of(cancelled.begin(), cancelled.end(), [](const auto& c) { return c; }) &&
+           std::all_of(rounds.begin(), rounds.end(), [](const auto& r) { return r; });
+  }));
+  for (const auto& intent : intents) {
+    SCOPED_TRACE(intent.id);
+    const std::string event_id = EventId(intent.id, "payment_intent.canceled");
+    ASSERT_TRUE(Eventually([&] { return Delivered(event_id); }));
+    EXPECT_EQ(receiver_.CountOf(event_id), 1) << "delivered once, by whoever claimed it";
+  }
+  EXPECT_TRUE(Eventually([&] { return gateway_.deliveries_in_flight() == 0; }))
+      << gateway_.deliveries_in_flight() << " still counted in flight";
 }
 
 TEST_F(LocalGatewayTest, DeliveryGivesUpAfterThreeDays) {

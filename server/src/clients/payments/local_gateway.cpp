@@ -578,6 +578,12 @@ Task<void> LocalGateway::DeliverSoon(std::string event_id) {
 }
 
 Task<void> LocalGateway::DeliverOne(LocalGateway* self, std::string event_id) {
+  // Counted out however this ends (another deliverer may have claimed the event first): shutdown
+  // waits for the count to reach zero.
+  struct InFlight {
+    std::atomic<int>& count;
+    ~InFlight() { --count; }
+  } in_flight{self->in_flight_};
   try {
     const TimePoint now = self->clock_.Now();
     const TimePoint lease = now + self->options_.delivery_timeout + kLeaseMargin;
@@ -591,7 +597,6 @@ Task<void> LocalGateway::DeliverOne(LocalGateway* self, std::string event_id) {
     // The delivery loop retries it.
     spdlog::warn("local gateway: delivering {} failed: {}", event_id, e.what());
   }
-  --self->in_flight_;
 }
 
 Task<bool> LocalGateway::Deliver(const Claimed& event) {
