@@ -1,5 +1,9 @@
 #include "http/client.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <optional>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -49,30 +53,20 @@ ServiceUnavailable Failure(const std::string& url, std::string_view what,
   return ServiceUnavailable("POST " + url + ": " + std::string(what) + ": " + ec.message());
 }
 
-}  // namespace
+struct Exchanged {
+  ClientResponse response;
+  bool keep_alive = false;
+};
 
-Task<ClientResponse> Post(std::string url, ClientHeaders headers, std::string body,
-                          std::chrono::milliseconds timeout) {
-  const Target target = ParseTarget(url);
-  auto executor = co_await asio::this_coro::executor;
-
-  // Loopback names resolve from /etc/hosts at once; an IP literal is not looked up at all.
-  tcp::resolver resolver(executor);
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-      target.host, target.port, tcp::resolver::numeric_service, kNoThrow);
-  if (resolve_ec) throw Failure(url, "resolve", resolve_ec);
-
-  beast::tcp_stream stream(executor);
-  // One deadline for connecting, writing and reading: the stream cancels whatever is pending
-  // when it passes.
-  stream.expires_after(timeout);
-  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
-  if (connect_ec) throw Failure(url, "connect", connect_ec);
-
+// Sends one request on `stream` and reads its answer. `answered_any`: some of an answer came
+// back (a failure after that is not a closed idle connection).
+Task<Exchanged> Exchange(beast::tcp_stream& stream, const Target& target, const std::string& url,
+                         ClientHeaders headers, std::string body, bool keep_alive,
+                         bool& answered_any) {
   bhttp::request<bhttp::string_body> request{bhttp::verb::post, target.path, 11};
   request.set(bhttp::field::host, target.host + ":" + target.port);
   request.set(bhttp::field::user_agent, "marketplace");
-  request.set(bhttp::field::connection, "close");
+  request.keep_alive(keep_alive);
   for (auto& [name, value] : headers) request.set(name, value);
   request.body() = std::move(body);
   request.prepare_payload();
@@ -83,13 +77,109 @@ Task<ClientResponse> Post(std::string url, ClientHeaders headers, std::string bo
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kResponseBodyLimit);
   auto [read_ec, read] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+  answered_any = buffer.size() > 0 || parser.got_some();
   if (read_ec) throw Failure(url, "read", read_ec);
+  auto response = parser.release();
+  co_return Exchanged{.response = ClientResponse{.status = static_cast<int>(response.result_int()),
+                                                 .body = std::move(response.body())},
+                      .keep_alive = response.keep_alive()};
+}
 
+// Resolves and connects within the stream's deadline.
+Task<void> Connect(beast::tcp_stream& stream, const Target& target, const std::string& url) {
+  auto executor = co_await asio::this_coro::executor;
+  // Loopback names resolve from /etc/hosts at once; an IP literal is not looked up at all.
+  tcp::resolver resolver(executor);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+      target.host, target.port, tcp::resolver::numeric_service, kNoThrow);
+  if (resolve_ec) throw Failure(url, "resolve", resolve_ec);
+  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
+  if (connect_ec) throw Failure(url, "connect", connect_ec);
+}
+
+// True when an idle connection was closed by its server (or sent something unasked for).
+bool ClosedWhileIdle(beast::tcp_stream& stream) {
+  char byte;
+  const ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return true;
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+}  // namespace
+
+Task<ClientResponse> Post(std::string url, ClientHeaders headers, std::string body,
+                          std::chrono::milliseconds timeout) {
+  const Target target = ParseTarget(url);
+  auto executor = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(executor);
+  // One deadline for connecting, writing and reading: the stream cancels whatever is pending
+  // when it passes.
+  stream.expires_after(timeout);
+  co_await Connect(stream, target, url);
+  bool answered_any = false;
+  Exchanged done = co_await Exchange(stream, target, url, std::move(headers), std::move(body),
+                                     false, answered_any);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  auto response = parser.release();
-  co_return ClientResponse{.status = static_cast<int>(response.result_int()),
-                           .body = std::move(response.body())};
+  co_return std::move(done.response);
+}
+
+struct Client::Connection {
+  explicit Connection(asio::any_io_executor executor) : stream(std::move(executor)) {}
+  beast::tcp_stream stream;
+};
+
+Client::Client(std::size_t max_idle) : max_idle_(max_idle) {}
+
+Client::~Client() = default;
+
+std::size_t Client::idle_connections() const {
+  std::size_t n = 0;
+  for (const auto& [host_port, connections] : idle_) n += connections.size();
+  return n;
+}
+
+std::unique_ptr<Client::Connection> Client::TakeIdle(const std::string& host_port) {
+  auto found = idle_.find(host_port);
+  if (found == idle_.end()) return nullptr;
+  auto& connections = found->second;
+  while (!connections.empty()) {
+    std::unique_ptr<Connection> connection = std::move(connections.back());
+    connections.pop_back();
+    if (!ClosedWhileIdle(connection->stream)) return connection;
+  }
+  return nullptr;
+}
+
+Task<ClientResponse> Client::Post(std::string url, ClientHeaders headers, std::string body,
+                                  std::chrono::milliseconds timeout) {
+  const Target target = ParseTarget(url);
+  const std::string host_port = target.host + ":" + target.port;
+  for (bool retried = false;; retried = true) {
+    std::unique_ptr<Connection> connection = retried ? nullptr : TakeIdle(host_port);
+    const bool reused = connection != nullptr;
+    if (!reused) {
+      auto executor = co_await asio::this_coro::executor;
+      connection = std::make_unique<Connection>(executor);
+      connection->stream.expires_after(timeout);
+      co_await Connect(connection->stream, target, url);
+    }
+    connection->stream.expires_after(timeout);
+    bool answered_any = false;
+    std::optional<Exchanged> done;
+    try {
+      done = co_await Exchange(connection->stream, target, url, headers, body, true, answered_any);
+    } catch (const ServiceUnavailable&) {
+      // A kept connection the server closed between our check and our request: once more, fresh.
+      if (!reused || answered_any) throw;
+    }
+    if (!done) continue;
+    if (done->keep_alive && idle_[host_port].size() < max_idle_) {
+      connection->stream.expires_never();
+      idle_[host_port].push_back(std::move(connection));
+    }
+    co_return std::move(done->response);
+  }
 }
 
 }  // namespace market::http

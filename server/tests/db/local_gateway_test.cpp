@@ -69,6 +69,8 @@ class Receiver {
     asio::co_spawn(io, Accept(this), asio::detached);
   }
 
+  void Close() { acceptor_.close(); }
+
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
   }
@@ -81,6 +83,8 @@ class Receiver {
 
   std::map<std::string, int> fail_first;
   std::vector<Delivery> deliveries;
+  int connections = 0;
+  bool close_each = false;
 
  private:
   static Task<void> Accept(Receiver* self) {
@@ -92,16 +96,28 @@ class Receiver {
     }
   }
 
+  // Answers requests on one connection until the client closes it, or after one request when
+  // `close_each` is set (then the client finds its kept connection closed).
   static Task<void> Serve(Receiver* self, tcp::socket socket) {
+    ++self->connections;
     beast::flat_buffer buffer;
-    bhttp::request<bhttp::string_body> request;
-    auto [read_ec, read] = co_await bhttp::async_read(socket, buffer, request, kNoThrow);
-    if (read_ec) co_return;
+    for (;;) {
+      bhttp::request<bhttp::string_body> request;
+      auto [read_ec, read] = co_await bhttp::async_read(socket, buffer, request, kNoThrow);
+      if (read_ec) co_return;
+      const bool keep = request.keep_alive() && !self->close_each;
+      auto response = self->Answer(request);
+      response.keep_alive(keep);
+      auto [write_ec, written] = co_await bhttp::async_write(socket, response, kNoThrow);
+      if (write_ec || !keep) co_return;
+    }
+  }
+
+  bhttp::response<bhttp::string_body> Answer(const bhttp::request<bhttp::string_body>& request) {
     Delivery delivery{.body = request.body(),
                       .content_type = std::string(request[bhttp::field::content_type])};
     delivery.signature_ok =
-        auth::VerifyWebhook(request["Local-Signature"], request.body(), kSecret, self->clock_.Now())
-            .ok();
+        auth::VerifyWebhook(request["Local-Signature"], request.body(), kSecret, clock_.Now()).ok();
     boost::system::error_code json_ec;
     json::value body = json::parse(request.body(), json_ec);
     if (!json_ec && body.is_object()) {
@@ -115,17 +131,16 @@ class Receiver {
       }
     }
     delivery.status = 200;
-    if (auto it = self->fail_first.find(delivery.intent_id);
-        it != self->fail_first.end() && it->second > 0) {
+    if (auto it = fail_first.find(delivery.intent_id); it != fail_first.end() && it->second > 0) {
       --it->second;
       delivery.status = 500;
     }
-    self->deliveries.push_back(delivery);
+    deliveries.push_back(delivery);
     bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(delivery.status), 11};
     response.set(bhttp::field::content_type, "application/json");
     response.body() = R"({"received":true})";
     response.prepare_payload();
-    co_await bhttp::async_write(socket, response, kNoThrow);
+    return response;
   }
 
   const Clock& clock_;
@@ -953,6 +968,35 @@ std::string ConfirmBody(const std::string& secret, std::string_view number,
   return R"({"client_secret":")" + secret + R"(","card_number":")" + std::string(number) +
          R"(","exp_month":12,"exp_year":)" + std::to_string(GoodYear()) + R"(,"cvc":"123")" +
          std::string(extra) + "}";
+}
+
+TEST_F(LocalGatewayTest, KeptAliveClientSendsOverOneConnection) {
+  http::Client client;
+  http::ClientHeaders headers;
+  headers.emplace_back("Content-Type", "application/json");
+  for (int i = 0; i < 3; ++i) {
+    auto answered = RunTask(io_, client.Post(receiver_.url(), headers, "{}", 2s));
+    EXPECT_EQ(answered.status, 200);
+  }
+  EXPECT_EQ(receiver_.connections, 1);
+  EXPECT_EQ(client.idle_connections(), 1u);
+}
+
+TEST_F(LocalGatewayTest, KeptAliveClientReconnectsWhenTheServerClosedItsConnection) {
+  http::Client client;
+  http::ClientHeaders headers;
+  headers.emplace_back("Content-Type", "application/json");
+  receiver_.close_each = true;  // answers, then closes: the kept connection is dead next time
+  for (int i = 0; i < 4; ++i) {
+    auto answered = RunTask(io_, client.Post(receiver_.url(), headers, "{}", 2s));
+    EXPECT_EQ(answered.status, 200) << "request " << i;
+  }
+  EXPECT_EQ(receiver_.connections, 4);
+  EXPECT_EQ(static_cast<int>(receiver_.deliveries.size()), 4) << "each request arrived once";
+  // Nothing listening any more: a failure, not a hang or a retry loop.
+  const std::string url = receiver_.url();
+  receiver_.Close();
+  EXPECT_THROW(RunTask(io_, client.Post(url, headers, "{}", 2s)), ServiceUnavailable);
 }
 
 TEST_F(LocalGatewayTest, ConfirmEndpointAnswersEachOutcome) {

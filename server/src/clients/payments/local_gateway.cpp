@@ -607,7 +607,7 @@ Task<bool> LocalGateway::Deliver(const Claimed& event) {
   headers.emplace_back("Content-Type", "application/json");
   std::string error;
   try {
-    http::ClientResponse response = co_await http::Post(options_.webhook_url, std::move(headers),
+    http::ClientResponse response = co_await http_.Post(options_.webhook_url, std::move(headers),
                                                         event.payload, options_.delivery_timeout);
     if (response.status >= 200 && response.status < 300) {
       co_await pool_.Execute(kMarkDelivered, Params(event.id, clock_.Now()));

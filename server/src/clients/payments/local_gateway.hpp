@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "common/task.hpp"
+#include "http/client.hpp"
 #include "services/payments/payment_provider.hpp"
 #include "storage/pg/pool.hpp"
 
@@ -113,6 +114,8 @@ class LocalGateway final : public services::PaymentProvider {
   pg::Pool& pool_;
   LocalGatewayOptions options_;
   const Clock& clock_;
+  // Deliveries reuse their connections to the webhook receiver.
+  http::Client http_;
   std::atomic<int> in_flight_{0};
 };
 
