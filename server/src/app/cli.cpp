@@ -113,7 +113,8 @@ std::vector<std::string> KnownJobKinds() {
 // app.cpp). The local gateway here only cancels intents and refunds: the events it writes are
 // delivered by `serve` (or straight away, when LOCAL_PAYMENTS_WEBHOOK_URL is set).
 struct MaintenanceDeps {
-  MaintenanceDeps(const Config& config, boost::asio::io_context& io, pg::Pool& pool)
+  MaintenanceDeps(const Config& config, boost::asio::io_context& io, pg::Pool& pool,
+                  jobs::MaintenanceMetrics& metrics)
       : redis(io.get_executor(), redis::ParseRedisUrl(config.redis_url)),
         gate(redis),
         orders_repository(pool),
@@ -135,7 +136,6 @@ struct MaintenanceDeps {
   services::PaymentsService payments;
   services::OrdersService orders;
   pg::PgMaintenanceRepository repository;
-  jobs::MaintenanceMetrics metrics;
   jobs::Maintenance maintenance;
 };
 
@@ -189,9 +189,12 @@ int RunWorker(const Config& config) {
       pg::PoolOptions{.conninfo = config.database_url,
                       .max_size = static_cast<std::size_t>(config.worker_concurrency) * 2 + 2});
   pg::PgJobQueue queue(pool);
-  MaintenanceDeps maintenance(config, io, pool);
+  jobs::MaintenanceMetrics maintenance_metrics;
+  // Dropped once the worker has stopped, which closes its Redis connection: an open one would keep
+  // the io_context busy until the drain deadline below.
+  std::optional<MaintenanceDeps> maintenance(std::in_place, config, io, pool, maintenance_metrics);
   jobs::HandlerRegistry handlers = JobHandlers();
-  jobs::AddMaintenanceHandlers(handlers, maintenance.maintenance);
+  jobs::AddMaintenanceHandlers(handlers, maintenance->maintenance);
   jobs::JobMetrics metrics;
   jobs::Worker worker(io.get_executor(), queue, handlers, WorkerOptionsFrom(config), metrics);
 
@@ -216,9 +219,9 @@ int RunWorker(const Config& config) {
       return Respond(http::Text(200, "text/plain; charset=utf-8", "ok\n"));
     });
     router.Add(http::Method::kGet, "/metrics",
-               [&metrics, &counts, &maintenance = maintenance.metrics](http::Request&) {
+               [&metrics, &counts, &maintenance_metrics](http::Request&) {
                  return Respond(http::Text(200, "text/plain; version=0.0.4; charset=utf-8",
-                                           metrics.Render(counts) + maintenance.Render()));
+                                           metrics.Render(counts) + maintenance_metrics.Render()));
                });
     const std::uint16_t port = http::ResolvePort(config.http_host, config.worker_metrics_port);
     metrics_server.emplace(
@@ -245,8 +248,12 @@ int RunWorker(const Config& config) {
   });
   while (!finished && io.run_one() > 0) {
   }
-  // What is left (a scrape in flight, the last count) gets a few seconds.
+  // What is left (the gateway's own deliveries started by a refund or a cancellation, a scrape in
+  // flight, the last count) gets a few seconds.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (maintenance->gateway.deliveries_in_flight() > 0 && io.run_one_until(deadline) > 0) {
+  }
+  if (maintenance->gateway.deliveries_in_flight() == 0) maintenance.reset();
   while (io.run_one_until(deadline) > 0) {
   }
   if (listener) listener->Stop();
