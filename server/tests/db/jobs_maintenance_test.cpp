@@ -550,6 +550,15 @@ TEST_F(JobsMaintenanceTest, AfterTheCountersVanishCheckoutsStillNeverOversell) {
   EXPECT_EQ(Listing(listing).available(), kStock - 2 - placed);
 }
 
+TEST_F(JobsMaintenanceTest, ReconcileStockWithRedisDownChecksNothingAndDoesNotFail) {
+  redis::Client down(io_.get_executor(), redis::ClientOptions{.port = 1});
+  redis::RedisStockGate gate(down, redis::StockGateOptions{.key_prefix = prefix_});
+  jobs::Maintenance maintenance(orders_service_, payments_, orders_, gate, repository_, metrics_);
+  jobs::ReconcileReport report = RunTask(io_, maintenance.ReconcileStock());
+  EXPECT_EQ(report.checked, 0);
+  EXPECT_FALSE(report.complete) << "the next run checks the counters";
+}
+
 // ---- cleanup ----
 
 TEST_F(JobsMaintenanceTest, CleanupDeletesOnlyWhatIsOld) {

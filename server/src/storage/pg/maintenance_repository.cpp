@@ -127,6 +127,13 @@ std::string IdArray(const QueryResult& rows) {
 
 std::int64_t Seconds(std::chrono::seconds age) { return age.count(); }
 
+// One batch of a delete whose $1 is the age in seconds and $2 the limit.
+Task<std::int64_t> DeleteOlder(Pool& pool, const Statement& statement, std::chrono::seconds age,
+                               int limit) {
+  QueryResult deleted = co_await pool.Execute(statement, Params(Seconds(age), limit));
+  co_return deleted.affected_rows();
+}
+
 }  // namespace
 
 Task<std::int64_t> PgMaintenanceRepository::DeleteExpiredSessions(int limit) {
@@ -136,26 +143,22 @@ Task<std::int64_t> PgMaintenanceRepository::DeleteExpiredSessions(int limit) {
 
 Task<std::int64_t> PgMaintenanceRepository::DeleteIdempotencyKeys(std::chrono::seconds age,
                                                                   int limit) {
-  QueryResult deleted = co_await pool_.Execute(kDeleteIdempotencyKeys, Params(Seconds(age), limit));
-  co_return deleted.affected_rows();
+  return DeleteOlder(pool_, kDeleteIdempotencyKeys, age, limit);
 }
 
 Task<std::int64_t> PgMaintenanceRepository::DeletePaymentEvents(std::chrono::seconds age,
                                                                 int limit) {
-  QueryResult deleted = co_await pool_.Execute(kDeletePaymentEvents, Params(Seconds(age), limit));
-  co_return deleted.affected_rows();
+  return DeleteOlder(pool_, kDeletePaymentEvents, age, limit);
 }
 
 Task<std::int64_t> PgMaintenanceRepository::DeleteWebhookEvents(std::chrono::seconds age,
                                                                 int limit) {
-  QueryResult deleted = co_await pool_.Execute(kDeleteWebhookEvents, Params(Seconds(age), limit));
-  co_return deleted.affected_rows();
+  return DeleteOlder(pool_, kDeleteWebhookEvents, age, limit);
 }
 
 Task<std::int64_t> PgMaintenanceRepository::DeleteSucceededJobs(std::chrono::seconds age,
                                                                 int limit) {
-  QueryResult deleted = co_await pool_.Execute(kDeleteSucceededJobs, Params(Seconds(age), limit));
-  co_return deleted.affected_rows();
+  return DeleteOlder(pool_, kDeleteSucceededJobs, age, limit);
 }
 
 Task<services::PurgedAccounts> PgMaintenanceRepository::PurgeDeletedAccounts(
