@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -19,14 +20,22 @@
 #include "app/app.hpp"
 #include "app/config.hpp"
 #include "app/seed_demo.hpp"
+#include "clients/payments/local_gateway.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/builtin_handlers.hpp"
+#include "jobs/maintenance.hpp"
 #include "jobs/worker.hpp"
+#include "services/orders/orders_service.hpp"
+#include "services/payments/payments_service.hpp"
 #include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listener.hpp"
+#include "storage/pg/maintenance_repository.hpp"
 #include "storage/pg/migrations.hpp"
+#include "storage/pg/orders_repository.hpp"
+#include "storage/redis/client.hpp"
+#include "storage/redis/stock_gate.hpp"
 
 namespace market::app {
 namespace {
@@ -92,6 +101,44 @@ jobs::HandlerRegistry JobHandlers() {
   return handlers;
 }
 
+// Every kind `worker` runs: the built-in ones and the maintenance jobs.
+std::vector<std::string> KnownJobKinds() {
+  std::vector<std::string> kinds = JobHandlers().Kinds();
+  for (auto kind : jobs::kMaintenanceKinds) kinds.emplace_back(kind);
+  std::sort(kinds.begin(), kinds.end());
+  return kinds;
+}
+
+// What the maintenance jobs need, built on the worker's io thread as a Shard builds it (see
+// app.cpp). The local gateway here only cancels intents and refunds: the events it writes are
+// delivered by `serve` (or straight away, when LOCAL_PAYMENTS_WEBHOOK_URL is set).
+struct MaintenanceDeps {
+  MaintenanceDeps(const Config& config, boost::asio::io_context& io, pg::Pool& pool,
+                  jobs::MaintenanceMetrics& metrics)
+      : redis(io.get_executor(), redis::ParseRedisUrl(config.redis_url)),
+        gate(redis),
+        orders_repository(pool),
+        gateway(pool,
+                clients::LocalGatewayOptions{.webhook_url = config.local_webhook_url,
+                                             .webhook_secret = config.local_webhook_secret},
+                clock),
+        payments(pool, orders_repository, gate, gateway, clock),
+        orders(pool, orders_repository, gate, payments, clock,
+               services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}),
+        repository(pool),
+        maintenance(orders, payments, orders_repository, gate, repository, metrics) {}
+
+  SystemClock clock;
+  redis::Client redis;
+  redis::RedisStockGate gate;
+  pg::PgOrdersRepository orders_repository;
+  clients::LocalGateway gateway;
+  services::PaymentsService payments;
+  services::OrdersService orders;
+  pg::PgMaintenanceRepository repository;
+  jobs::Maintenance maintenance;
+};
+
 jobs::WorkerOptions WorkerOptionsFrom(const Config& config) {
   return jobs::WorkerOptions{
       .concurrency = config.worker_concurrency,
@@ -136,13 +183,18 @@ Task<void> RefreshCounts(services::JobQueue& queue, std::vector<services::JobCou
 
 int RunWorker(const Config& config) {
   boost::asio::io_context io{1};
-  // One connection per running job (its heartbeat and outcome), plus the claims.
+  // Two connections per running job (its heartbeat and outcome, and its work), plus the claims.
   pg::Pool pool(
       io.get_executor(),
       pg::PoolOptions{.conninfo = config.database_url,
-                      .max_size = static_cast<std::size_t>(config.worker_concurrency) + 2});
+                      .max_size = static_cast<std::size_t>(config.worker_concurrency) * 2 + 2});
   pg::PgJobQueue queue(pool);
-  const jobs::HandlerRegistry handlers = JobHandlers();
+  jobs::MaintenanceMetrics maintenance_metrics;
+  // Dropped once the worker has stopped, which closes its Redis connection: an open one would keep
+  // the io_context busy until the drain deadline below.
+  std::optional<MaintenanceDeps> maintenance(std::in_place, config, io, pool, maintenance_metrics);
+  jobs::HandlerRegistry handlers = JobHandlers();
+  jobs::AddMaintenanceHandlers(handlers, maintenance->maintenance);
   jobs::JobMetrics metrics;
   jobs::Worker worker(io.get_executor(), queue, handlers, WorkerOptionsFrom(config), metrics);
 
@@ -166,10 +218,11 @@ int RunWorker(const Config& config) {
     router.Add(http::Method::kGet, "/healthz", [](http::Request&) {
       return Respond(http::Text(200, "text/plain; charset=utf-8", "ok\n"));
     });
-    router.Add(http::Method::kGet, "/metrics", [&metrics, &counts](http::Request&) {
-      return Respond(
-          http::Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(counts)));
-    });
+    router.Add(http::Method::kGet, "/metrics",
+               [&metrics, &counts, &maintenance_metrics](http::Request&) {
+                 return Respond(http::Text(200, "text/plain; version=0.0.4; charset=utf-8",
+                                           metrics.Render(counts) + maintenance_metrics.Render()));
+               });
     const std::uint16_t port = http::ResolvePort(config.http_host, config.worker_metrics_port);
     metrics_server.emplace(
         io, router,
@@ -195,8 +248,12 @@ int RunWorker(const Config& config) {
   });
   while (!finished && io.run_one() > 0) {
   }
-  // What is left (a scrape in flight, the last count) gets a few seconds.
+  // What is left (the gateway's own deliveries started by a refund or a cancellation, a scrape in
+  // flight, the last count) gets a few seconds.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (maintenance->gateway.deliveries_in_flight() > 0 && io.run_one_until(deadline) > 0) {
+  }
+  if (maintenance->gateway.deliveries_in_flight() == 0) maintenance.reset();
   while (io.run_one_until(deadline) > 0) {
   }
   if (listener) listener->Stop();
@@ -243,10 +300,10 @@ int RetryJob(const Config& config, std::int64_t id) {
 }
 
 int EnqueueJob(const Config& config, services::NewJob job) {
-  const jobs::HandlerRegistry handlers = JobHandlers();
-  if (handlers.Find(job.kind) == nullptr) {
+  const std::vector<std::string> kinds = KnownJobKinds();
+  if (std::find(kinds.begin(), kinds.end(), job.kind) == kinds.end()) {
     std::cerr << fmt::format("marketplace: unknown job kind '{}' (known: {})\n", job.kind,
-                             fmt::join(handlers.Kinds(), ", "));
+                             fmt::join(kinds, ", "));
     return kExitUsage;
   }
   boost::system::error_code ec;

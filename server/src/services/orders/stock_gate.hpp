@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,12 @@ enum class GateOutcome {
   kRefused,      // some counter is short: nothing taken; `short_of` says which
   kMissing,      // some counter is unknown: nothing taken; `missing` says which (seed, retry)
   kUnavailable,  // Redis could not be asked: nothing known, nothing taken
+};
+
+// One page of the counters that exist, for the reconciler.
+struct CounterPage {
+  std::vector<StockLevel> counters;  // each counter's value as read
+  std::uint64_t next_cursor = 0;     // 0 once the last page has been read
 };
 
 struct GateResult {
@@ -61,6 +68,21 @@ class StockGate {
   virtual Task<void> Invalidate(ListingId listing) = 0;
   // The counter's value, if it exists and Redis answers: for tests and the reconciler.
   virtual Task<std::optional<int>> Peek(ListingId listing) = 0;
+
+  // For the reconciler: the counters that exist, a page of about `count` from `cursor` (0 for
+  // the first page). A counter may appear on two pages. nullopt when Redis cannot be asked. The
+  // default (a gate without counters) has none.
+  virtual Task<std::optional<CounterPage>> ScanCounters([[maybe_unused]] std::uint64_t cursor,
+                                                        [[maybe_unused]] int count) {
+    co_return CounterPage();
+  }
+  // Deletes, atomically, each counter that still holds the value in `seen` (a compare-and-delete:
+  // one changed since it was read is left alone) and answers which it deleted. The next Take finds
+  // them missing and seeds them from PostgreSQL.
+  virtual Task<std::vector<ListingId>> DropIfUnchanged(
+      [[maybe_unused]] const std::vector<StockLevel>& seen) {
+    co_return std::vector<ListingId>();
+  }
 };
 
 }  // namespace market::services

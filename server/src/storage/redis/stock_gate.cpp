@@ -115,6 +115,19 @@ end
 return released
 )lua";
 
+// KEYS the counters, ARGV[i] the value KEYS[i] was read with. Deletes each counter that still
+// holds exactly that value and returns the positions (1-based) of those it deleted.
+constexpr const char* kDropIfUnchangedBody = R"lua(
+local dropped = {}
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i] then
+    redis.call('DEL', KEYS[i])
+    dropped[#dropped + 1] = i
+  end
+end
+return dropped
+)lua";
+
 const Script& TakeScript() {
   static const Script script(std::string(kCountFunction) + kTakeBody);
   return script;
@@ -135,6 +148,11 @@ const Script& ReleaseScript() {
   return script;
 }
 
+const Script& DropIfUnchangedScript() {
+  static const Script script(kDropIfUnchangedBody);
+  return script;
+}
+
 // A Redis outage would otherwise log once per checkout: one line per 5 s over all threads.
 void Warn(std::string_view what, std::string_view why) {
   static Throttle throttle(std::chrono::seconds(5));
@@ -142,6 +160,23 @@ void Warn(std::string_view what, std::string_view why) {
   if (!held) return;
   spdlog::warn("stock gate: {} skipped, checkout goes on through PostgreSQL alone: {}{}", what, why,
                *held > 0 ? fmt::format(" ({} more since the last warning)", *held) : "");
+}
+
+// `prefix` as a SCAN MATCH pattern that matches only itself.
+std::string GlobEscape(std::string_view prefix) {
+  std::string escaped;
+  for (char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
+}
+
+std::optional<long long> ParseInteger(std::string_view text) {
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
 }
 
 int ClampToInt(long long value) {
@@ -328,11 +363,90 @@ Task<std::optional<int>> RedisStockGate::Peek(ListingId listing) {
   Task<Reply> request = client_.Command(std::move(argv));
   std::optional<Reply> reply = co_await Ask("peek", std::move(request));
   if (!reply || reply->type != Reply::Type::kString) co_return std::nullopt;
-  long long value = 0;
-  const std::string& text = reply->str;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) co_return std::nullopt;
-  co_return ClampToInt(value);
+  std::optional<long long> value = ParseInteger(reply->str);
+  if (!value) co_return std::nullopt;
+  co_return ClampToInt(*value);
+}
+
+Task<std::optional<services::CounterPage>> RedisStockGate::ScanCounters(std::uint64_t cursor,
+                                                                        int count) {
+  if (BreakerOpen()) co_return std::nullopt;
+  std::vector<std::string> argv;
+  argv.push_back("SCAN");
+  argv.push_back(std::to_string(cursor));
+  argv.push_back("MATCH");
+  argv.push_back(GlobEscape(options_.key_prefix) + "*");
+  argv.push_back("COUNT");
+  argv.push_back(std::to_string(std::max(count, 1)));
+  Task<Reply> scan = client_.Command(std::move(argv));
+  std::optional<Reply> scanned = co_await Ask("scan counters", std::move(scan));
+  if (!scanned || scanned->type != Reply::Type::kArray || scanned->elements.size() != 2 ||
+      scanned->elements[1].type != Reply::Type::kArray) {
+    co_return std::nullopt;
+  }
+  services::CounterPage page;
+  std::optional<long long> next = ParseInteger(scanned->elements[0].str);
+  if (!next || *next < 0) co_return std::nullopt;
+  page.next_cursor = static_cast<std::uint64_t>(*next);
+
+  // Counter keys are the prefix and a listing id; holds ("<prefix>hold:…") and anything else
+  // under the prefix are not counters.
+  std::vector<ListingId> listings;
+  std::vector<std::string> keys;
+  for (const Reply& key : scanned->elements[1].elements) {
+    std::string_view name = key.str;
+    if (name.size() <= options_.key_prefix.size()) continue;
+    name.remove_prefix(options_.key_prefix.size());
+    if (!std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    std::optional<long long> id = ParseInteger(name);
+    if (!id) continue;
+    listings.push_back(ListingId{*id});
+    keys.push_back(key.str);
+  }
+  if (keys.empty()) co_return page;
+
+  std::vector<std::string> mget;
+  mget.reserve(keys.size() + 1);
+  mget.push_back("MGET");
+  for (auto& key : keys) mget.push_back(std::move(key));
+  Task<Reply> values = client_.Command(std::move(mget));
+  std::optional<Reply> read = co_await Ask("read counters", std::move(values));
+  if (!read || read->type != Reply::Type::kArray || read->elements.size() != listings.size()) {
+    co_return std::nullopt;
+  }
+  for (std::size_t i = 0; i < listings.size(); ++i) {
+    const Reply& value = read->elements[i];
+    if (value.type != Reply::Type::kString) continue;  // gone since the SCAN
+    std::optional<long long> parsed = ParseInteger(value.str);
+    if (!parsed || *parsed != ClampToInt(*parsed)) continue;  // Take repairs those itself
+    page.counters.push_back(StockLevel{listings[i], static_cast<int>(*parsed)});
+  }
+  co_return page;
+}
+
+Task<std::vector<ListingId>> RedisStockGate::DropIfUnchanged(const std::vector<StockLevel>& seen) {
+  std::vector<ListingId> dropped;
+  if (seen.empty() || BreakerOpen()) co_return dropped;
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  keys.reserve(seen.size());
+  args.reserve(seen.size());
+  for (const auto& level : seen) {
+    keys.push_back(CounterKey(level.listing));
+    args.push_back(std::to_string(level.available));
+  }
+  Task<Reply> request = client_.Eval(DropIfUnchangedScript(), std::move(keys), std::move(args));
+  std::optional<Reply> reply = co_await Ask("drop drifted counters", std::move(request));
+  if (!reply || reply->type != Reply::Type::kArray) co_return dropped;
+  for (const Reply& position : reply->elements) {
+    if (position.type != Reply::Type::kInteger || position.integer < 1 ||
+        position.integer > static_cast<long long>(seen.size())) {
+      continue;
+    }
+    dropped.push_back(seen[position.integer - 1].listing);
+  }
+  co_return dropped;
 }
 
 }  // namespace market::redis

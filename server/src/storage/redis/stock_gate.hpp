@@ -42,6 +42,10 @@ class RedisStockGate final : public services::StockGate {
   Task<void> Release(const std::vector<services::StockWant>& wants) override;
   Task<void> Invalidate(ListingId listing) override;
   Task<std::optional<int>> Peek(ListingId listing) override;
+  // SCAN over the counter keys (holds skipped), then MGET of their values.
+  Task<std::optional<services::CounterPage>> ScanCounters(std::uint64_t cursor, int count) override;
+  Task<std::vector<ListingId>> DropIfUnchanged(
+      const std::vector<services::StockLevel>& seen) override;
 
  private:
   std::string CounterKey(ListingId listing) const;
