@@ -22,6 +22,13 @@
 #include "handlers/media.hpp"
 #include "handlers/orders.hpp"
 #include "handlers/payments_local.hpp"
+#include "jobs/builtin_handlers.hpp"
+#include "jobs/maintenance.hpp"
+#include "jobs/metrics.hpp"
+#include "jobs/worker.hpp"
+#include "storage/pg/jobs_repository.hpp"
+#include "storage/pg/listener.hpp"
+#include "storage/pg/maintenance_repository.hpp"
 
 namespace market::app {
 namespace {
@@ -131,6 +138,51 @@ Shard::Shard(const Config& config, Shared& shared)
   });
 }
 
+// The job worker of `marketplace dev`, on the first shard's io thread: the maintenance jobs run
+// on that shard's services, the queue has a pool of its own so that running jobs never take the
+// HTTP requests' connections.
+struct Shard::InProcessJobs {
+  InProcessJobs(const Config& config, Shard& shard)
+      : pool(shard.io_.get_executor(),
+             pg::PoolOptions{
+                 .conninfo = config.database_url,
+                 .max_size = static_cast<std::size_t>(config.worker_concurrency) * 2 + 2}),
+        queue(pool),
+        repository(shard.pool_),
+        maintenance(shard.orders_, shard.payments_, shard.orders_repository_, shard.stock_gate_,
+                    repository, maintenance_metrics),
+        worker(shard.io_.get_executor(), queue, Handlers(maintenance),
+               jobs::WorkerOptions{.concurrency = config.worker_concurrency,
+                                   .poll_interval = config.worker_poll_interval,
+                                   .lease = config.worker_lease,
+                                   .backoff = jobs::BackoffPolicy{.base = config.job_retry_base,
+                                                                  .max = config.job_retry_max}},
+               metrics) {
+    if (config.worker_listen) {
+      listener.emplace(config.database_url, std::string(pg::kJobsChannel),
+                       [this](std::string_view) { worker.Wake(); });
+    }
+  }
+
+  const jobs::HandlerRegistry& Handlers(jobs::Maintenance& jobs) {
+    jobs::AddBuiltinHandlers(handlers);
+    jobs::AddMaintenanceHandlers(handlers, jobs);
+    return handlers;
+  }
+
+  pg::Pool pool;
+  pg::PgJobQueue queue;
+  pg::PgMaintenanceRepository repository;
+  jobs::MaintenanceMetrics maintenance_metrics;
+  jobs::Maintenance maintenance;
+  jobs::HandlerRegistry handlers;
+  jobs::JobMetrics metrics;
+  jobs::Worker worker;
+  std::optional<pg::Listener> listener;
+};
+
+Shard::~Shard() = default;
+
 Task<void> Shard::RunLoop(Shard* shard, Loop* loop) {
   while (!loop->stopping) {
     try {
@@ -155,16 +207,24 @@ void Shard::StartBackground(const Config& config) {
   };
   add("local gateway deliveries", local_gateway_.delivery_interval(),
       [this]() -> Task<void> { return local_gateway_.DeliverAllDue(); });
-  if (config.background_work) {
-    add("order expiry and refunds", config.background_interval, [this]() -> Task<void> {
-      int expired = co_await orders_.ExpireDue(100);
-      if (expired > 0) spdlog::info("expired {} unpaid orders", expired);
-      co_await payments_.SendRefunds(std::nullopt);
-    });
-  }
   for (auto& loop : loops_) {
     ++background_running_;
     boost::asio::co_spawn(io_, RunLoop(this, loop.get()), boost::asio::detached);
+  }
+  if (config.background_work) {
+    jobs_ = std::make_unique<InProcessJobs>(config, *this);
+    if (jobs_->listener) jobs_->listener->Start();
+    ++background_running_;
+    boost::asio::co_spawn(io_, jobs_->worker.Run(), [this](std::exception_ptr failure) {
+      if (failure) {
+        try {
+          std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+          spdlog::error("in-process worker stopped: {}", e.what());
+        }
+      }
+      --background_running_;
+    });
   }
 }
 
@@ -175,6 +235,10 @@ void Shard::StopBackground() {
       loop->timer.cancel();
     }
   });
+  if (jobs_) {
+    if (jobs_->listener) jobs_->listener->Stop();
+    jobs_->worker.Stop();
+  }
 }
 
 int Serve(const Config& given) {

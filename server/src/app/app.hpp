@@ -69,14 +69,16 @@ class Shard {
   pg::Pool& pool() { return pool_; }
 
   // Background work on this shard's io thread: the local gateway's webhook deliveries and, when
-  // config.background_work, the expiry of unpaid orders and the retry of refunds. Stop() asks the
-  // loops to end after the step they are in; running() says how many have not yet.
+  // config.background_work (`marketplace dev`), a job worker and the scheduler in-process, as
+  // `marketplace worker` and `marketplace scheduler` would run them. Stop() asks the loops to
+  // end after the step they are in and the worker to finish its running jobs.
   void StartBackground(const Config& config);
   void StopBackground();
-  // Background loops and immediate webhook deliveries not finished yet.
+  // Background loops, the in-process worker and immediate webhook deliveries not finished yet.
   int background_running() const {
     return background_running_.load() + local_gateway_.deliveries_in_flight();
   }
+  ~Shard();
 
  private:
   // First, so it is destroyed last: the pool's and Redis client's sockets and timers must go
@@ -114,6 +116,9 @@ class Shard {
   static Task<void> RunLoop(Shard* shard, Loop* loop);
   std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<int> background_running_{0};
+  // `marketplace dev` only (see app.cpp).
+  struct InProcessJobs;
+  std::unique_ptr<InProcessJobs> jobs_;
 };
 
 // Serves HTTP on config.http_threads io threads until SIGINT or SIGTERM, then drains.

@@ -57,9 +57,8 @@ struct Config {
   // Where the local gateway delivers its events: this server's webhook unless set.
   std::string local_webhook_url;
 
-  // Background work in this process (`marketplace dev`): expiring unpaid orders, retrying refunds.
+  // Background work in this process (`marketplace dev`): a job worker and the scheduler.
   bool background_work = false;
-  std::chrono::seconds background_interval{30};
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
   unsigned media_threads = 1;
 
