@@ -223,11 +223,7 @@ Task<void> StopSchedulerOnSignals(boost::asio::signal_set& signals, jobs::Schedu
 int RunScheduler(const Config& config) {
   boost::asio::io_context io{1};
   pg::PgSchedulerStore store(io.get_executor(), config.database_url);
-  // Jobs are enqueued in the store's transactions, on its leader connection; this pool only
-  // satisfies the queue's constructor and never opens a connection.
-  pg::Pool unused_pool(io.get_executor(),
-                       pg::PoolOptions{.conninfo = config.database_url, .max_size = 1});
-  pg::PgJobQueue queue(unused_pool);
+  pg::PgJobQueue queue(store.pool());
   const SystemClock clock;
   jobs::Scheduler scheduler(io.get_executor(), store, queue, jobs::MarketplaceSchedule(),
                             jobs::SchedulerOptions{.tick = config.scheduler_tick,

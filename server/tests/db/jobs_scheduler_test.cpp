@@ -62,12 +62,12 @@ class FixedClock final : public Clock {
 // A scheduler with its own leader session (named, so that a test can kill it), as in a process of
 // its own, run on the test's io_context.
 struct Contender {
-  Contender(asio::io_context& io, pg::Pool& pool, std::int64_t lock_key,
-            std::vector<ScheduledJob> jobs, const Clock& clock)
+  Contender(asio::io_context& io, std::int64_t lock_key, std::vector<ScheduledJob> jobs,
+            const Clock& clock)
       : name("sched-test-" + RandomSuffix()),
         store(io.get_executor(), AddConnParam(TestDatabaseUrl(), "application_name", name),
               lock_key),
-        queue(pool),
+        queue(store.pool()),
         scheduler(io.get_executor(), store, queue, std::move(jobs), kFast, clock) {}
 
   void Start(asio::io_context& io) {
@@ -110,9 +110,8 @@ class JobsSchedulerTest : public ::testing::Test {
 
   Contender& Add(std::vector<ScheduledJob> jobs, std::optional<std::int64_t> lock_key = {},
                  const Clock* clock = nullptr) {
-    contenders_.push_back(std::make_unique<Contender>(io_, pool_, lock_key.value_or(lock_key_),
-                                                      std::move(jobs),
-                                                      clock != nullptr ? *clock : clock_));
+    contenders_.push_back(std::make_unique<Contender>(
+        io_, lock_key.value_or(lock_key_), std::move(jobs), clock != nullptr ? *clock : clock_));
     return *contenders_.back();
   }
 

@@ -32,6 +32,9 @@ class PgSchedulerStore final : public services::SchedulerStore {
   Task<bool> Leading(services::Transaction& tx) override;
   Task<std::optional<TimePoint>> LastSlot(std::string_view kind) override;
 
+  // The leader session, for the JobQueue that enqueues in this store's transactions.
+  Pool& pool() { return pool_; }
+
  private:
   Pool pool_;
   std::int64_t lock_key_;
