@@ -25,10 +25,13 @@
 #include "jobs/builtin_handlers.hpp"
 #include "jobs/maintenance.hpp"
 #include "jobs/metrics.hpp"
+#include "jobs/schedule.hpp"
+#include "jobs/scheduler.hpp"
 #include "jobs/worker.hpp"
 #include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listener.hpp"
 #include "storage/pg/maintenance_repository.hpp"
+#include "storage/pg/scheduler_repository.hpp"
 
 namespace market::app {
 namespace {
@@ -94,7 +97,8 @@ Shared::Shared(const Config& config)
       media_pool(config.media_threads) {}
 
 Shard::Shard(const Config& config, Shared& shared)
-    : pool_(io_.get_executor(), PoolOptionsFrom(config)),
+    : clock_(shared.clock),
+      pool_(io_.get_executor(), PoolOptionsFrom(config)),
       redis_(io_.get_executor(), redis::ParseRedisUrl(config.redis_url)),
       stock_gate_(redis_),
       users_repository_(pool_),
@@ -138,9 +142,11 @@ Shard::Shard(const Config& config, Shared& shared)
   });
 }
 
-// The job worker of `marketplace dev`, on the first shard's io thread: the maintenance jobs run
-// on that shard's services, the queue has a pool of its own so that running jobs never take the
-// HTTP requests' connections.
+// The job worker and the scheduler of `marketplace dev`, on the first shard's io thread, as
+// `marketplace worker` and `marketplace scheduler` run them: the maintenance jobs run on that
+// shard's services; the queue has a pool of its own, so that running jobs never take the HTTP
+// requests' connections, and the scheduler its leader session (another process's scheduler may
+// lead instead: this one then stands by).
 struct Shard::InProcessJobs {
   InProcessJobs(const Config& config, Shard& shard)
       : pool(shard.io_.get_executor(),
@@ -157,7 +163,13 @@ struct Shard::InProcessJobs {
                                    .lease = config.worker_lease,
                                    .backoff = jobs::BackoffPolicy{.base = config.job_retry_base,
                                                                   .max = config.job_retry_max}},
-               metrics) {
+               metrics),
+        store(shard.io_.get_executor(), config.database_url),
+        scheduled_queue(store.pool()),
+        scheduler(shard.io_.get_executor(), store, scheduled_queue, jobs::MarketplaceSchedule(),
+                  jobs::SchedulerOptions{.tick = config.scheduler_tick,
+                                         .standby_retry = config.scheduler_standby_retry},
+                  shard.clock_) {
     if (config.worker_listen) {
       listener.emplace(config.database_url, std::string(pg::kJobsChannel),
                        [this](std::string_view) { worker.Wake(); });
@@ -178,6 +190,9 @@ struct Shard::InProcessJobs {
   jobs::HandlerRegistry handlers;
   jobs::JobMetrics metrics;
   jobs::Worker worker;
+  pg::PgSchedulerStore store;
+  pg::PgJobQueue scheduled_queue;
+  jobs::Scheduler scheduler;
   std::optional<pg::Listener> listener;
 };
 
@@ -214,18 +229,23 @@ void Shard::StartBackground(const Config& config) {
   if (config.background_work) {
     jobs_ = std::make_unique<InProcessJobs>(config, *this);
     if (jobs_->listener) jobs_->listener->Start();
-    ++background_running_;
-    boost::asio::co_spawn(io_, jobs_->worker.Run(), [this](std::exception_ptr failure) {
-      if (failure) {
-        try {
-          std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-          spdlog::error("in-process worker stopped: {}", e.what());
-        }
-      }
-      --background_running_;
-    });
+    background_running_ += 2;
+    boost::asio::co_spawn(io_, jobs_->worker.Run(),
+                          [this](std::exception_ptr failure) { Ended("worker", failure); });
+    boost::asio::co_spawn(io_, jobs_->scheduler.Run(),
+                          [this](std::exception_ptr failure) { Ended("scheduler", failure); });
   }
+}
+
+void Shard::Ended(const char* what, std::exception_ptr failure) {
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("in-process {} stopped: {}", what, e.what());
+    }
+  }
+  --background_running_;
 }
 
 void Shard::StopBackground() {
@@ -238,6 +258,7 @@ void Shard::StopBackground() {
   if (jobs_) {
     if (jobs_->listener) jobs_->listener->Stop();
     jobs_->worker.Stop();
+    jobs_->scheduler.Stop();
   }
 }
 

@@ -85,6 +85,7 @@ class Shard {
   // while their io_context still exists. Serve() destroys a shard only once every connection
   // coroutine has finished, so no pending handler still refers to the pool.
   boost::asio::io_context io_{1};
+  const Clock& clock_;
   pg::Pool pool_;
   redis::Client redis_;
   redis::RedisStockGate stock_gate_;
@@ -118,6 +119,7 @@ class Shard {
   std::atomic<int> background_running_{0};
   // `marketplace dev` only (see app.cpp).
   struct InProcessJobs;
+  void Ended(const char* what, std::exception_ptr failure);
   std::unique_ptr<InProcessJobs> jobs_;
 };
 

@@ -26,6 +26,8 @@
 #include "http/server.hpp"
 #include "jobs/builtin_handlers.hpp"
 #include "jobs/maintenance.hpp"
+#include "jobs/schedule.hpp"
+#include "jobs/scheduler.hpp"
 #include "jobs/worker.hpp"
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
@@ -34,6 +36,7 @@
 #include "storage/pg/maintenance_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/orders_repository.hpp"
+#include "storage/pg/scheduler_repository.hpp"
 #include "storage/redis/client.hpp"
 #include "storage/redis/stock_gate.hpp"
 
@@ -262,6 +265,46 @@ int RunWorker(const Config& config) {
   return 0;
 }
 
+// The first SIGINT/SIGTERM stops the scheduler, which gives up the lead so that a standby takes
+// over at once; a second one exits at once (the lock goes with the connection).
+Task<void> StopSchedulerOnSignals(boost::asio::signal_set& signals, jobs::Scheduler& scheduler) {
+  int signal = co_await signals.async_wait(boost::asio::use_awaitable);
+  spdlog::info("signal {}: stopping the scheduler (again to exit now)", signal);
+  scheduler.Stop();
+  signal = co_await signals.async_wait(boost::asio::use_awaitable);
+  spdlog::warn("signal {}: exiting now", signal);
+  spdlog::default_logger()->flush();
+  std::_Exit(kExitFailure);
+}
+
+int RunScheduler(const Config& config) {
+  boost::asio::io_context io{1};
+  pg::PgSchedulerStore store(io.get_executor(), config.database_url);
+  pg::PgJobQueue queue(store.pool());
+  const SystemClock clock;
+  jobs::Scheduler scheduler(io.get_executor(), store, queue, jobs::MarketplaceSchedule(),
+                            jobs::SchedulerOptions{.tick = config.scheduler_tick,
+                                                   .standby_retry = config.scheduler_standby_retry},
+                            clock);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::co_spawn(io, StopSchedulerOnSignals(signals, scheduler), boost::asio::detached);
+  std::exception_ptr failure;
+  bool finished = false;
+  boost::asio::co_spawn(io, scheduler.Run(), [&](std::exception_ptr e) {
+    failure = e;
+    finished = true;
+    signals.cancel();
+  });
+  while (!finished && io.run_one() > 0) {
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (io.run_one_until(deadline) > 0) {
+  }
+  if (failure) std::rethrow_exception(failure);
+  return 0;
+}
+
 std::string FormatTime(TimePoint time) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(time));
 }
@@ -362,6 +405,8 @@ int RunCli(int argc, char** argv) {
   auto* routes = cli.add_subcommand("routes", "Print the route table as JSON");
   auto* seed = cli.add_subcommand("seed-demo", "Create demo users and listings (idempotent)");
   auto* worker = cli.add_subcommand("worker", "Run queued jobs until SIGTERM");
+  auto* scheduler = cli.add_subcommand(
+      "scheduler", "Enqueue the periodic jobs until SIGTERM (one leader; others stand by)");
 
   auto* jobs = cli.add_subcommand("jobs", "Inspect and operate the job queue");
   jobs->require_subcommand(1);
@@ -396,6 +441,7 @@ int RunCli(int argc, char** argv) {
     if (migrate->parsed()) return Migrate(*config);
     if (seed->parsed()) return SeedDemo(*config);
     if (worker->parsed()) return RunWorker(*config);
+    if (scheduler->parsed()) return RunScheduler(*config);
     if (list->parsed()) {
       if (dead_only) status_name = "dead";
       if (auto status = services::ParseJobStatus(status_name)) {

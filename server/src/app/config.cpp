@@ -266,6 +266,10 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   if (config.job_retry_max < config.job_retry_base) {
     bad("JOB_RETRY_MAX", "must not be shorter than JOB_RETRY_BASE");
   }
+  read("SCHEDULER_TICK", DurationUpTo(std::chrono::minutes(1)),
+       "must be a duration of 1s to 1m, e.g. 1s", config.scheduler_tick);
+  read("SCHEDULER_STANDBY_RETRY", DurationUpTo(std::chrono::minutes(1)),
+       "must be a duration of 1s to 1m, e.g. 2s", config.scheduler_standby_retry);
 
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
   if (auto v = get("VAR_DIR")) config.var_dir = *v;

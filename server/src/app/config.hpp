@@ -75,6 +75,12 @@ struct Config {
   std::chrono::seconds job_retry_base{10};
   std::chrono::seconds job_retry_max{3600};
 
+  // `marketplace scheduler`: how often the leader looks for due slots and checks that it still
+  // holds the lock, and how often a standby tries to take the lead (a dead leader is replaced
+  // within about this long).
+  std::chrono::seconds scheduler_tick{1};
+  std::chrono::seconds scheduler_standby_retry{2};
+
   std::string migrations_dir;
   std::string var_dir = "var";
 };

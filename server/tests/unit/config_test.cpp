@@ -144,5 +144,23 @@ TEST(Config, RefusesBadWorkerSettings) {
   }
 }
 
+TEST(Config, ReadsSchedulerSettings) {
+  auto defaults = Load({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->scheduler_tick, 1s);
+  EXPECT_EQ(defaults->scheduler_standby_retry, 2s);
+  auto config = Load({{"SCHEDULER_TICK", "5s"}, {"SCHEDULER_STANDBY_RETRY", "1m"}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->scheduler_tick, 5s);
+  EXPECT_EQ(config->scheduler_standby_retry, 60s);
+}
+
+TEST(Config, RefusesBadSchedulerSettings) {
+  auto config = Load({{"SCHEDULER_TICK", "2m"}, {"SCHEDULER_STANDBY_RETRY", "0s"}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(HasField(config.error(), "SCHEDULER_TICK"));
+  EXPECT_TRUE(HasField(config.error(), "SCHEDULER_STANDBY_RETRY"));
+}
+
 }  // namespace
 }  // namespace market::app
