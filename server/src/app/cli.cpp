@@ -305,8 +305,10 @@ int RunScheduler(const Config& config) {
   return 0;
 }
 
+// In UTC whatever TZ says: fmt formats a time_point in local time.
 std::string FormatTime(TimePoint time) {
-  return fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(time));
+  return fmt::format("{:%Y-%m-%d %H:%M:%S}",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(time)));
 }
 
 int ListJobs(const Config& config, services::JobListQuery query) {
