@@ -2,12 +2,6 @@
 // runs it once the lease ran out) and SIGTERM lets the running job finish before exiting 0.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -15,13 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "db/child_process.hpp"
 #include "db/db_support.hpp"
 #include "services/jobs/job_queue.hpp"
 #include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/pool.hpp"
-
-extern char** environ;
 
 namespace market {
 namespace {
@@ -30,56 +23,11 @@ using services::Job;
 using services::JobStatus;
 using namespace std::chrono_literals;
 
-// A `marketplace worker` child process with this test's environment plus `settings`; killed if
-// still running when destroyed.
-class WorkerProcess {
+// A `marketplace worker` child process with this test's environment plus `settings`.
+class WorkerProcess : public ChildProcess {
  public:
-  explicit WorkerProcess(const std::vector<std::string>& settings) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    env.insert(env.end(), settings.begin(), settings.end());
-    std::vector<char*> envp;
-    for (auto& entry : env) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    std::string program = MARKETPLACE_BIN;
-    std::string command = "worker";
-    char* argv[] = {program.data(), command.data(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = ::testing::TempDir() + "jobs_process_worker.log";
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    const int error = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (error != 0) throw std::runtime_error("cannot start " + program);
-  }
-  ~WorkerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
-  WorkerProcess(const WorkerProcess&) = delete;
-  WorkerProcess& operator=(const WorkerProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  void Signal(int signal) { kill(pid_, signal); }
-
-  // The exit code, or 128 + the signal that ended it; -1 if it is still running after `limit`.
-  int Wait(std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) return -1;
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
+  explicit WorkerProcess(const std::vector<std::string>& settings)
+      : ChildProcess("worker", settings, "jobs_process_worker.log") {}
 };
 
 class JobsProcessTest : public ::testing::Test {

@@ -3,12 +3,6 @@
 // is named through PGAPPNAME, so the test reads who holds the lock from pg_locks.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -17,14 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "db/child_process.hpp"
 #include "db/db_support.hpp"
 #include "jobs/scheduler.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/params.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/scheduler_repository.hpp"
-
-extern char** environ;
 
 namespace market {
 namespace {
@@ -58,60 +51,20 @@ constexpr pg::Statement kDropQueuedJobs{
 constexpr pg::Statement kDropSlots{"test.sched_process.drop_slots",
                                    "DELETE FROM scheduler_slots WHERE updated_at >= $1"};
 
-// A `marketplace scheduler` child process named `name`; killed if still running when destroyed.
-class SchedulerProcess {
+// A `marketplace scheduler` child process named `name` (its application_name in PostgreSQL).
+class SchedulerProcess : public ChildProcess {
  public:
-  explicit SchedulerProcess(const std::string& name) : name_(name) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    for (std::string setting :
-         {"SCHEDULER_TICK=1s", "SCHEDULER_STANDBY_RETRY=1s", "LOG_LEVEL=info"}) {
-      env.push_back(setting);
-    }
-    env.push_back("PGAPPNAME=" + name);
-    std::vector<char*> envp;
-    for (auto& entry : env) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    std::string program = MARKETPLACE_BIN;
-    std::string command = "scheduler";
-    char* argv[] = {program.data(), command.data(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = ::testing::TempDir() + "jobs_scheduler_process.log";
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    const int error = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (error != 0) throw std::runtime_error("cannot start " + program);
-  }
-  ~SchedulerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
-  SchedulerProcess(const SchedulerProcess&) = delete;
-  SchedulerProcess& operator=(const SchedulerProcess&) = delete;
+  explicit SchedulerProcess(const std::string& name)
+      : ChildProcess("scheduler",
+                     {"SCHEDULER_TICK=1s", "SCHEDULER_STANDBY_RETRY=1s", "LOG_LEVEL=info",
+                      "PGAPPNAME=" + name},
+                     "jobs_scheduler_process.log"),
+        name_(name) {}
 
   const std::string& name() const { return name_; }
-  void Signal(int signal) { kill(pid_, signal); }
-
-  // The exit code, or 128 + the signal that ended it; -1 if it is still running after `limit`.
-  int Wait(std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) return -1;
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
 
  private:
   std::string name_;
-  pid_t pid_ = -1;
 };
 
 class JobsSchedulerProcessTest : public ::testing::Test {
