@@ -17,6 +17,7 @@
 #include "auth/webhook_signature.hpp"
 #include "clients/payments/local_gateway.hpp"
 #include "db/db_support.hpp"
+#include "db/order_support.hpp"
 #include "db/users_support.hpp"
 #include "jobs/maintenance.hpp"
 #include "services/cart/cart_service.hpp"
@@ -47,21 +48,10 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view kSecret = "whsec_jobs_maintenance_test_secret";
 
-std::int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int NextYears(int years) {
   const std::chrono::year_month_day today{
       std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
   return static_cast<int>(today.year()) + years;
-}
-
-domain::ShippingAddress Address() {
-  return domain::ShippingAddress{
-      .recipient_name = "Ada Buyer", .line1 = "1 Main St", .city = "Springfield", .country = "US"};
 }
 
 // A payment_intent.succeeded event as the local gateway writes it.
@@ -81,19 +71,6 @@ std::string SucceededEvent(const Order& order, const std::string& intent_id) {
                                       {"created", UnixNow()},
                                       {"livemode", false},
                                       {"data", json::object{{"object", std::move(intent)}}}});
-}
-
-template <class T>
-T Must(Result<T> result, std::string_view what) {
-  if (!result.ok())
-    throw std::runtime_error(std::string(what) + " failed: " + result.error().message);
-  return std::move(result).value();
-}
-
-std::string BigintArray(const std::vector<std::int64_t>& ids) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) text += (i > 0 ? "," : "") + std::to_string(ids[i]);
-  return text + "}";
 }
 
 Task<void> Pause(std::chrono::milliseconds duration) {

@@ -16,6 +16,7 @@
 #include "auth/webhook_signature.hpp"
 #include "clients/payments/local_gateway.hpp"
 #include "db/db_support.hpp"
+#include "db/order_support.hpp"
 #include "db/users_support.hpp"
 #include "services/cart/cart_service.hpp"
 #include "services/orders/checkout_service.hpp"
@@ -51,21 +52,10 @@ class ManualClock final : public Clock {
   std::chrono::seconds offset{0};
 };
 
-std::int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::int64_t GoodYear() {
   const std::chrono::year_month_day today{
       std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
   return static_cast<int>(today.year()) + 3;
-}
-
-domain::ShippingAddress Address() {
-  return domain::ShippingAddress{
-      .recipient_name = "Ada Buyer", .line1 = "1 Main St", .city = "Springfield", .country = "US"};
 }
 
 // What a webhook event says about a payment intent.
@@ -109,19 +99,6 @@ std::string NewEventId() { return "evt_test_" + RandomSuffix(); }
 std::string Sign(std::string_view body, std::string_view secret = kSecret,
                  std::int64_t at = UnixNow()) {
   return auth::SignWebhook(secret, at, body);
-}
-
-template <class T>
-T Must(Result<T> result, std::string_view what) {
-  if (!result.ok())
-    throw std::runtime_error(std::string(what) + " failed: " + result.error().message);
-  return std::move(result).value();
-}
-
-std::string BigintArray(const std::vector<std::int64_t>& ids) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) text += (i > 0 ? "," : "") + std::to_string(ids[i]);
-  return text + "}";
 }
 
 std::string TextArray(const std::vector<std::string>& values) {
