@@ -174,38 +174,22 @@ Task<std::unique_ptr<Connection>> Connection::Open(boost::asio::any_io_executor 
   co_return conn;
 }
 
-std::map<std::string, std::string, std::less<>>::iterator Connection::Prepared(
-    const Statement& statement) {
+bool Connection::IsPrepared(const Statement& statement) const {
   auto prepared = prepared_.find(statement.name);
-  if (prepared != prepared_.end() && prepared->second != statement.sql) {
+  if (prepared == prepared_.end()) return false;
+  if (prepared->second != statement.sql) {
     throw std::logic_error("two different statements are named " + prepared->first);
   }
-  return prepared;
+  return true;
 }
 
 Task<QueryResult> Connection::Execute(const Statement& statement,
                                       const std::vector<Param>& params) {
-  BusyScope busy(busy_);
-  if (!Usable()) throw Lost("connection is broken");
-  auto prepared = Prepared(statement);
-  if (prepared == prepared_.end()) {
-    std::string name(statement.name);
-    std::string sql(statement.sql);
-    const int sent = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
-    SyncSocket();
-    if (sent == 0) throw Lost("could not send");
-    co_await Finish(name);
-    prepared = prepared_.emplace(std::move(name), std::move(sql)).first;
-  }
-
-  const std::vector<const char*> values = ParamValues(params);
-  const int sent =
-      PQsendQueryPrepared(conn_, prepared->first.c_str(), static_cast<int>(values.size()),
-                          values.data(), nullptr, nullptr, 0);
-  SyncSocket();
-  if (sent == 0) throw Lost("could not send");
-  ResultPtr res = co_await Finish(prepared->first);
-  co_return QueryResult(res.release());
+  // A batch of one: Parse (on first use), Bind and Execute go out together.
+  std::vector<Call> calls;
+  calls.push_back(Call{statement, params});
+  std::vector<QueryResult> results = co_await ExecuteAll(calls, false, false);
+  co_return std::move(results.front());
 }
 
 Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& calls, bool begin,
@@ -213,11 +197,26 @@ Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& c
   BusyScope busy(busy_);
   if (!Usable()) throw Lost("connection is broken");
   if (calls.empty()) throw std::logic_error("an empty pipeline");
-  // The commands, in order: BEGIN if asked, then each call's Parse (first use on this
-  // connection) and its Execute. Which command is whose, to read the results back.
-  std::vector<std::string> to_prepare;  // names prepared in this pipeline, in order
-  std::vector<int> prepare_command;     // their command positions
-  std::vector<int> execute_command;     // each call's command position
+  // Which statements to prepare, decided before anything is sent: a name used for two SQL texts
+  // is refused while the connection is still clean.
+  std::vector<const Call*> to_prepare;  // first use on this connection, in order
+  for (const Call& call : calls) {
+    if (IsPrepared(call.statement)) continue;
+    auto same_name = std::find_if(to_prepare.begin(), to_prepare.end(), [&](const Call* other) {
+      return other->statement.name == call.statement.name;
+    });
+    if (same_name == to_prepare.end()) {
+      to_prepare.push_back(&call);
+    } else if ((*same_name)->statement.sql != call.statement.sql) {
+      throw std::logic_error("two different statements are named " +
+                             std::string(call.statement.name));
+    }
+  }
+
+  // The commands, in order: BEGIN if asked, then each call's Parse (first use) and its Execute.
+  // Which command is whose, to read the results back.
+  std::vector<int> prepare_command(to_prepare.size(), -1);  // per entry of to_prepare
+  std::vector<int> execute_command;                         // per call
   bool sent = PQenterPipelineMode(conn_) != 0;
   if (!sent) throw Lost("could not enter pipeline mode");
   int commands = 0;
@@ -227,13 +226,11 @@ Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& c
   }
   for (const Call& call : calls) {
     const std::string name(call.statement.name);
-    const bool prepare = Prepared(call.statement) == prepared_.end() &&
-                         std::find(to_prepare.begin(), to_prepare.end(), name) == to_prepare.end();
-    if (sent && prepare) {
+    auto parse = std::find(to_prepare.begin(), to_prepare.end(), &call);
+    if (parse != to_prepare.end()) {
       const std::string sql(call.statement.sql);
-      sent = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 0;
-      to_prepare.push_back(name);
-      prepare_command.push_back(commands++);
+      sent = sent && PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 0;
+      prepare_command[static_cast<std::size_t>(parse - to_prepare.begin())] = commands++;
     }
     const std::vector<const char*> values = ParamValues(call.params);
     sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
@@ -255,17 +252,15 @@ Task<std::vector<QueryResult>> Connection::ExecuteAll(const std::vector<Call>& c
   // transactional.
   for (std::size_t i = 0; i < to_prepare.size(); ++i) {
     if (done.results[static_cast<std::size_t>(prepare_command[i])]) {
-      const auto call = std::find_if(calls.begin(), calls.end(), [&](const Call& c) {
-        return c.statement.name == to_prepare[i];
-      });
-      prepared_.emplace(to_prepare[i], std::string(call->statement.sql));
+      prepared_.emplace(std::string(to_prepare[i]->statement.name),
+                        std::string(to_prepare[i]->statement.sql));
     }
   }
   if (done.error) {
     // Named after the statement whose Parse or Execute failed (BEGIN and COMMIT have no name).
     std::string_view context = done.error_command == commit_command ? "COMMIT" : "BEGIN";
     for (std::size_t i = 0; i < to_prepare.size(); ++i) {
-      if (prepare_command[i] == done.error_command) context = to_prepare[i];
+      if (prepare_command[i] == done.error_command) context = to_prepare[i]->statement.name;
     }
     for (std::size_t i = 0; i < calls.size(); ++i) {
       if (execute_command[i] == done.error_command) context = calls[i].statement.name;

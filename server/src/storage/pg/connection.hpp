@@ -33,7 +33,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Prepares `statement` on first use on this connection, then executes it with text params.
+  // Prepares `statement` on first use on this connection (in the same round trip), then executes
+  // it with text params.
   Task<QueryResult> Execute(const Statement& statement, const std::vector<Param>& params);
   // The calls in order, in one round trip (pipeline mode), after a BEGIN if `begin` and followed
   // by a COMMIT if `commit`: each statement starts once the one before it has finished, with a
@@ -76,8 +77,9 @@ class Connection {
   // `error`) or a command skipped after an earlier error. Throws on COPY.
   bool Keep(ResultPtr& res, ResultPtr& error);
   Task<void> ReadyToRead();
-  // The prepared statement of this name, checked against `statement.sql`; end() if not prepared.
-  std::map<std::string, std::string, std::less<>>::iterator Prepared(const Statement& statement);
+  // Whether a statement of this name is prepared on this connection; throws std::logic_error if
+  // it was prepared with another SQL text.
+  bool IsPrepared(const Statement& statement) const;
   Task<void> Flush();
   Task<void> WaitReadable();
   bool PollNow(short events) const;
