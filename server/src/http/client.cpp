@@ -61,12 +61,11 @@ struct Exchanged {
 // Sends one request on `stream` and reads its answer. `answered_any`: some of an answer came
 // back (a failure after that is not a closed idle connection).
 Task<Exchanged> Exchange(beast::tcp_stream& stream, const Target& target, const std::string& url,
-                         ClientHeaders headers, std::string body, bool keep_alive,
-                         bool& answered_any) {
+                         ClientHeaders headers, std::string body, bool& answered_any) {
   bhttp::request<bhttp::string_body> request{bhttp::verb::post, target.path, 11};
   request.set(bhttp::field::host, target.host + ":" + target.port);
   request.set(bhttp::field::user_agent, "marketplace");
-  request.keep_alive(keep_alive);
+  request.keep_alive(true);
   for (auto& [name, value] : headers) request.set(name, value);
   request.body() = std::move(body);
   request.prepare_payload();
@@ -106,23 +105,6 @@ bool ClosedWhileIdle(beast::tcp_stream& stream) {
 }
 
 }  // namespace
-
-Task<ClientResponse> Post(std::string url, ClientHeaders headers, std::string body,
-                          std::chrono::milliseconds timeout) {
-  const Target target = ParseTarget(url);
-  auto executor = co_await asio::this_coro::executor;
-  beast::tcp_stream stream(executor);
-  // One deadline for connecting, writing and reading: the stream cancels whatever is pending
-  // when it passes.
-  stream.expires_after(timeout);
-  co_await Connect(stream, target, url);
-  bool answered_any = false;
-  Exchanged done = co_await Exchange(stream, target, url, std::move(headers), std::move(body),
-                                     false, answered_any);
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return std::move(done.response);
-}
 
 struct Client::Connection {
   explicit Connection(asio::any_io_executor executor) : stream(std::move(executor)) {}
@@ -168,7 +150,7 @@ Task<ClientResponse> Client::Post(std::string url, ClientHeaders headers, std::s
     bool answered_any = false;
     std::optional<Exchanged> done;
     try {
-      done = co_await Exchange(connection->stream, target, url, headers, body, true, answered_any);
+      done = co_await Exchange(connection->stream, target, url, headers, body, answered_any);
     } catch (const ServiceUnavailable&) {
       // A kept connection the server closed between our check and our request: once more, fresh.
       if (!reused || answered_any) throw;

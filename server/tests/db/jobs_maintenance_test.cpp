@@ -484,7 +484,9 @@ TEST_F(JobsMaintenanceTest, ReconcileStockRunningThroughAFlashSaleNeverLetsItOve
   RunTask(io_, maintenance_.ReconcileStock());
   const int available = Listing(listing).available();
   EXPECT_EQ(available, kStock - placed);
-  if (auto counter = Counter(listing)) EXPECT_EQ(*counter, available);
+  if (auto counter = Counter(listing)) {
+    EXPECT_EQ(*counter, available);
+  }
 
   // And no stock was lost to drift: later buyers get exactly what is left.
   int later = 0;
@@ -503,7 +505,9 @@ TEST_F(JobsMaintenanceTest, ReconcileStockRunningThroughAFlashSaleNeverLetsItOve
   EXPECT_EQ(Sold(listing), kStock);
   EXPECT_EQ(Listing(listing).available(), 0);
   // Sold out, no counter may admit anyone (a missing one is seeded from PostgreSQL: 0).
-  if (auto counter = Counter(listing)) EXPECT_EQ(*counter, 0);
+  if (auto counter = Counter(listing)) {
+    EXPECT_EQ(*counter, 0);
+  }
 }
 
 TEST_F(JobsMaintenanceTest, AfterTheCountersVanishCheckoutsStillNeverOversell) {
@@ -523,7 +527,9 @@ TEST_F(JobsMaintenanceTest, AfterTheCountersVanishCheckoutsStillNeverOversell) {
   EXPECT_LE(placed + 2, kStock);
   EXPECT_EQ(Sold(listing), placed + 2);
   RunTask(io_, maintenance_.ReconcileStock());
-  if (auto counter = Counter(listing)) EXPECT_EQ(*counter, Listing(listing).available());
+  if (auto counter = Counter(listing)) {
+    EXPECT_EQ(*counter, Listing(listing).available());
+  }
   EXPECT_EQ(Listing(listing).available(), kStock - 2 - placed);
 }
 

@@ -924,8 +924,9 @@ TEST_F(LocalGatewayTest, HttpClientFailsFastOnARefusedConnection) {
     port = probe.local_endpoint().port();
   }
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  http::Client client;
   http::ClientHeaders headers;
-  EXPECT_THROW(RunTask(io_, http::Post(url, headers, "{}", 2s)), ServiceUnavailable);
+  EXPECT_THROW(RunTask(io_, client.Post(url, headers, "{}", 2s)), ServiceUnavailable);
 }
 
 TEST_F(LocalGatewayTest, HttpClientTimesOutOnASilentServer) {
@@ -933,21 +934,23 @@ TEST_F(LocalGatewayTest, HttpClientTimesOutOnASilentServer) {
   tcp::acceptor silent(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const std::string url =
       "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/";
+  http::Client client;
   http::ClientHeaders headers;
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_THROW(RunTask(io_, http::Post(url, headers, "{}", 300ms)), ServiceUnavailable);
+  EXPECT_THROW(RunTask(io_, client.Post(url, headers, "{}", 300ms)), ServiceUnavailable);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
 TEST_F(LocalGatewayTest, HttpClientReturnsAnyStatusWithItsBody) {
   receiver_.fail_first["pi_http_client"] = 1;
   const std::string body = R"({"id":"evt_http_client","data":{"object":{"id":"pi_http_client"}}})";
+  http::Client client;
   http::ClientHeaders headers;
   headers.emplace_back("Content-Type", "application/json");
-  auto failed = RunTask(io_, http::Post(receiver_.url(), headers, body, 2s));
+  auto failed = RunTask(io_, client.Post(receiver_.url(), headers, body, 2s));
   EXPECT_EQ(failed.status, 500);
   EXPECT_EQ(failed.body, R"({"received":true})");
-  auto ok = RunTask(io_, http::Post(receiver_.url(), headers, body, 2s));
+  auto ok = RunTask(io_, client.Post(receiver_.url(), headers, body, 2s));
   EXPECT_EQ(ok.status, 200);
   ASSERT_EQ(receiver_.CountOf("evt_http_client"), 2);
   EXPECT_EQ(receiver_.deliveries.back().content_type, "application/json");
