@@ -142,6 +142,19 @@ Shard::Shard(const Config& config, Shared& shared)
   });
 }
 
+jobs::WorkerOptions WorkerOptionsFrom(const Config& config) {
+  return jobs::WorkerOptions{
+      .concurrency = config.worker_concurrency,
+      .poll_interval = config.worker_poll_interval,
+      .lease = config.worker_lease,
+      .backoff = jobs::BackoffPolicy{.base = config.job_retry_base, .max = config.job_retry_max}};
+}
+
+jobs::SchedulerOptions SchedulerOptionsFrom(const Config& config) {
+  return jobs::SchedulerOptions{.tick = config.scheduler_tick,
+                                .standby_retry = config.scheduler_standby_retry};
+}
+
 // The job worker and the scheduler of `marketplace dev`, on the first shard's io thread, as
 // `marketplace worker` and `marketplace scheduler` run them: the maintenance jobs run on that
 // shard's services; the queue has a pool of its own, so that running jobs never take the HTTP
@@ -157,19 +170,12 @@ struct Shard::InProcessJobs {
         repository(shard.pool_),
         maintenance(shard.orders_, shard.payments_, shard.orders_repository_, shard.stock_gate_,
                     repository, maintenance_metrics),
-        worker(shard.io_.get_executor(), queue, Handlers(maintenance),
-               jobs::WorkerOptions{.concurrency = config.worker_concurrency,
-                                   .poll_interval = config.worker_poll_interval,
-                                   .lease = config.worker_lease,
-                                   .backoff = jobs::BackoffPolicy{.base = config.job_retry_base,
-                                                                  .max = config.job_retry_max}},
+        worker(shard.io_.get_executor(), queue, Handlers(maintenance), WorkerOptionsFrom(config),
                metrics),
         store(shard.io_.get_executor(), config.database_url),
         scheduled_queue(store.pool()),
         scheduler(shard.io_.get_executor(), store, scheduled_queue, jobs::MarketplaceSchedule(),
-                  jobs::SchedulerOptions{.tick = config.scheduler_tick,
-                                         .standby_retry = config.scheduler_standby_retry},
-                  shard.clock_) {
+                  SchedulerOptionsFrom(config), shard.clock_) {
     if (config.worker_listen) {
       listener.emplace(config.database_url, std::string(pg::kJobsChannel),
                        [this](std::string_view) { worker.Wake(); });

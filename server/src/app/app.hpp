@@ -21,6 +21,8 @@
 #include "handlers/system.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "jobs/scheduler.hpp"
+#include "jobs/worker.hpp"
 #include "services/accounts/auth_service.hpp"
 #include "services/accounts/users_service.hpp"
 #include "services/cart/cart_service.hpp"
@@ -122,6 +124,10 @@ class Shard {
   void Ended(const char* what, std::exception_ptr failure);
   std::unique_ptr<InProcessJobs> jobs_;
 };
+
+// The worker's and the scheduler's settings, for `worker`, `scheduler` and `dev` alike.
+jobs::WorkerOptions WorkerOptionsFrom(const Config& config);
+jobs::SchedulerOptions SchedulerOptionsFrom(const Config& config);
 
 // Serves HTTP on config.http_threads io threads until SIGINT or SIGTERM, then drains.
 int Serve(const Config& config);

@@ -142,14 +142,6 @@ struct MaintenanceDeps {
   jobs::Maintenance maintenance;
 };
 
-jobs::WorkerOptions WorkerOptionsFrom(const Config& config) {
-  return jobs::WorkerOptions{
-      .concurrency = config.worker_concurrency,
-      .poll_interval = config.worker_poll_interval,
-      .lease = config.worker_lease,
-      .backoff = jobs::BackoffPolicy{.base = config.job_retry_base, .max = config.job_retry_max}};
-}
-
 // The first SIGINT/SIGTERM lets the running jobs finish; a second one exits at once (their leases
 // run out and other workers run them again).
 Task<void> StopOnSignals(boost::asio::signal_set& signals, jobs::Worker& worker) {
@@ -283,9 +275,7 @@ int RunScheduler(const Config& config) {
   pg::PgJobQueue queue(store.pool());
   const SystemClock clock;
   jobs::Scheduler scheduler(io.get_executor(), store, queue, jobs::MarketplaceSchedule(),
-                            jobs::SchedulerOptions{.tick = config.scheduler_tick,
-                                                   .standby_retry = config.scheduler_standby_retry},
-                            clock);
+                            SchedulerOptionsFrom(config), clock);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::co_spawn(io, StopSchedulerOnSignals(signals, scheduler), boost::asio::detached);
