@@ -95,7 +95,8 @@ Shared::Shared(const Config& config)
       hash_pool(config.password_hash_threads),
       cursors(config.jwt_secret, "listing cursor"),
       media(config.media_dir),
-      media_pool(config.media_threads) {}
+      media_pool(config.media_threads),
+      provider_pool(4) {}
 
 Shard::Shard(const Config& config, Shared& shared)
     : clock_(shared.clock),
@@ -117,7 +118,13 @@ Shard::Shard(const Config& config, Shared& shared)
       orders_repository_(pool_),
       jobs_queue_(pool_),
       local_gateway_(pool_, jobs_queue_, LocalGatewayOptionsFrom(config), shared.clock),
-      payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
+      stripe_(config.payment_provider == "stripe"
+                  ? std::make_unique<clients::StripeGateway>(StripeOptionsFrom(config),
+                                                             shared.provider_pool)
+                  : nullptr),
+      payments_(pool_, orders_repository_, stock_gate_,
+                stripe_ ? static_cast<services::PaymentProvider&>(*stripe_) : local_gateway_,
+                shared.clock),
       checkout_(pool_, orders_repository_, stock_gate_, shared.clock,
                 services::CheckoutOptions{.payment_ttl = config.order_payment_ttl,
                                           .max_pending_orders = config.max_pending_orders}),
@@ -135,13 +142,21 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
   handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
-  handlers::AddLocalGatewayRoutes(router_, local_gateway_);
+  if (!stripe_) handlers::AddLocalGatewayRoutes(router_, local_gateway_);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
       return Timed(metrics, index, handler, request);
     });
   });
+}
+
+clients::StripeOptions StripeOptionsFrom(const Config& config) {
+  return clients::StripeOptions{.secret_key = config.stripe_secret_key,
+                                .publishable_key = config.stripe_publishable_key,
+                                .webhook_secrets = config.stripe_webhook_secrets,
+                                .api_version = config.stripe_api_version,
+                                .api_base = config.stripe_api_base};
 }
 
 std::string OwnWebhookUrl(const Config& config, std::uint16_t port) {

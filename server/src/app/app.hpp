@@ -16,6 +16,7 @@
 #include "clients/media/file_media_store.hpp"
 #include "clients/media/vips_image_processor.hpp"
 #include "clients/payments/local_gateway.hpp"
+#include "clients/payments/stripe_gateway.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "handlers/system.hpp"
@@ -57,6 +58,8 @@ struct Shared {
   clients::FileMediaStore media;
   // Image decoding and media file I/O: blocking work kept off the io threads.
   boost::asio::thread_pool media_pool;
+  // Calls to payment and address providers' APIs (libcurl, blocking), off the io threads.
+  boost::asio::thread_pool provider_pool;
   HttpMetrics metrics;
 };
 
@@ -104,6 +107,8 @@ class Shard {
   // Where the local gateway hands the webhook deliveries that failed.
   pg::PgJobQueue jobs_queue_;
   clients::LocalGateway local_gateway_;
+  // PAYMENT_PROVIDER=stripe only; else payments go through local_gateway_.
+  std::unique_ptr<clients::StripeGateway> stripe_;
   services::PaymentsService payments_;
   services::CheckoutService checkout_;
   services::OrdersService orders_;
@@ -116,6 +121,9 @@ class Shard {
   void Ended(const char* what, std::exception_ptr failure);
   std::unique_ptr<InProcessJobs> jobs_;
 };
+
+// The Stripe adapter's settings from PAYMENT_PROVIDER=stripe's variables.
+clients::StripeOptions StripeOptionsFrom(const Config& config);
 
 // The local gateway's default webhook URL: that of `serve` on `port` of config.http_host.
 std::string OwnWebhookUrl(const Config& config, std::uint16_t port);
