@@ -712,7 +712,8 @@ TEST_F(LocalGatewayTest, RefundsAreIdempotentAndNeverExceedThePayment) {
       kSecret, std::chrono::system_clock::to_time_t(clock_.Now()), events[2].second);
   auto parsed = gateway_.ParseWebhook(header, events[2].second, clock_.Now());
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->kind, PaymentEvent::Kind::kOther);
+  EXPECT_EQ(parsed->kind, PaymentEvent::Kind::kRefunded);
+  EXPECT_EQ(parsed->detail, "1000") << "the amount refunded so far";
   EXPECT_EQ(parsed->type, "charge.refunded");
   EXPECT_EQ(parsed->intent_id, intent.id);
   EXPECT_EQ(parsed->currency, "USD");

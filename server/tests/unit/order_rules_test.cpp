@@ -146,6 +146,39 @@ std::optional<Error> Ship(const Order& order, UserId seller, std::vector<std::in
   return CheckShip(order, seller, ids, carrier, tracking);
 }
 
+// ---- Disputes ----
+
+Order WithEvents(Order order, std::vector<std::string> types) {
+  for (auto& type : types)
+    order.events.push_back(OrderEvent{.type = std::move(type), .actor = Actor::kProvider});
+  return order;
+}
+
+TEST(Disputed, AnOpenDisputePutsThePaidOrderOnHold) {
+  Order order = WithEvents(PaidOrder(ItemStatus::kAwaitingShipment, ItemStatus::kShipped),
+                           {"order.placed", "order.paid", "payment.disputed"});
+  EXPECT_TRUE(Disputed(order));
+  std::vector<std::optional<Error>> refusals;
+  refusals.push_back(CheckCancel(order));
+  refusals.push_back(Ship(order, kSeller, {1}));
+  std::vector<std::int64_t> ids;
+  refusals.push_back(CheckDeliver(order, kBuyer, ids, kNow, kSellerAfter));
+  for (const auto& refused : refusals) {
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->code, ErrorCode::kConflict);
+    EXPECT_NE(refused->message.find("disputed"), std::string::npos) << refused->message;
+  }
+}
+
+TEST(Disputed, AClosedDisputeLiftsTheHoldAndANewOneSetsItAgain) {
+  Order order =
+      WithEvents(PaidOrder(), {"order.paid", "payment.disputed", "payment.dispute_closed"});
+  EXPECT_FALSE(Disputed(order));
+  EXPECT_FALSE(Ship(order, kSeller, {1}).has_value());
+  EXPECT_TRUE(Disputed(WithEvents(order, {"payment.disputed"})));
+  EXPECT_FALSE(Disputed(PaidOrder()));
+}
+
 TEST(CheckShip, TheSellerShipsTheirItemsAwaitingShipment) {
   EXPECT_FALSE(Ship(PaidOrder(), kSeller, {1}).has_value());
   EXPECT_FALSE(Ship(PaidOrder(), kSeller, {2, 1}).has_value());

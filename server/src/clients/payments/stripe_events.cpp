@@ -61,6 +61,9 @@ Result<PaymentEvent> ParseStripeEvent(std::string_view body) {
   PaymentEvent event{.id = std::string(*id), .type = std::string(*type)};
   if (event.type == "payment_intent.succeeded") event.kind = PaymentEvent::Kind::kSucceeded;
   if (event.type == "payment_intent.payment_failed") event.kind = PaymentEvent::Kind::kFailed;
+  if (event.type == "charge.dispute.created") event.kind = PaymentEvent::Kind::kDisputeOpened;
+  if (event.type == "charge.dispute.closed") event.kind = PaymentEvent::Kind::kDisputeClosed;
+  if (event.type == "charge.refunded") event.kind = PaymentEvent::Kind::kRefunded;
 
   const json::value* data = root.if_contains("data");
   const json::value* object =
@@ -73,20 +76,33 @@ Result<PaymentEvent> ParseStripeEvent(std::string_view body) {
   const json::string* object_type = StringAt(o, "object");
   const bool is_intent = object_type != nullptr && *object_type == "payment_intent";
   const bool is_charge = object_type != nullptr && *object_type == "charge";
-  if (!is_intent && !is_charge) {
-    if (event.kind != PaymentEvent::Kind::kOther)
-      return Malformed("The event's object is not a payment intent.");
-    return event;
-  }
+  const bool is_dispute = object_type != nullptr && *object_type == "dispute";
+  const bool expected = event.kind == PaymentEvent::Kind::kOther ||
+                        (event.whole_payment()                         ? is_intent
+                         : event.kind == PaymentEvent::Kind::kRefunded ? is_charge
+                                                                       : is_dispute);
+  if (!expected) return Malformed("The event's object is not what its type says.");
+  if (!is_intent && !is_charge && !is_dispute) return event;
   const json::string* intent_id = StringAt(o, is_intent ? "id" : "payment_intent");
   const std::optional<std::int64_t> amount = IntegerAt(o, "amount");
   const json::string* currency = StringAt(o, "currency");
-  if (intent_id == nullptr || intent_id->empty() || !amount || currency == nullptr)
+  if (intent_id == nullptr || intent_id->empty() || !amount || currency == nullptr) {
+    if (event.kind == PaymentEvent::Kind::kOther) return event;  // acknowledged, not read
     return Malformed("The event's payment intent lacks its id, amount or currency.");
+  }
   event.intent_id = std::string(*intent_id);
   event.amount_cents = *amount;
   event.currency = AsciiUpper(*currency);
   event.order = OrderFromMetadata(o);
+  if (is_dispute) {
+    const json::string* detail =
+        StringAt(o, event.kind == PaymentEvent::Kind::kDisputeClosed ? "status" : "reason");
+    if (detail != nullptr) event.detail = std::string(*detail);
+  }
+  if (is_charge) {
+    if (const auto refunded = IntegerAt(o, "amount_refunded"))
+      event.detail = std::to_string(*refunded);
+  }
   if (const json::value* error = o.if_contains("last_payment_error");
       error != nullptr && error->is_object()) {
     if (const json::string* code = StringAt(error->as_object(), "code"))

@@ -164,7 +164,25 @@ Order SellerView(Order order, UserId seller) {
   return order;
 }
 
+bool Disputed(const Order& order) {
+  bool disputed = false;
+  for (const auto& event : order.events) {
+    if (event.type == "payment.disputed") disputed = true;
+    if (event.type == "payment.dispute_closed") disputed = false;
+  }
+  return disputed;
+}
+
+namespace {
+
+Error OnHold() {
+  return Conflict("This order's payment is disputed: it is on hold until the dispute is settled.");
+}
+
+}  // namespace
+
 std::optional<Error> CheckCancel(const Order& order) {
+  if (Disputed(order)) return OnHold();
   switch (order.Status()) {
     case OrderStatus::kPendingPayment:
       return std::nullopt;
@@ -187,6 +205,7 @@ std::optional<Error> CheckCancel(const Order& order) {
 std::optional<Error> CheckShip(const Order& order, UserId seller,
                                const std::vector<std::int64_t>& item_ids, std::string& carrier,
                                std::string& tracking_code) {
+  if (Disputed(order)) return OnHold();
   if (auto bad = CheckItemIds(item_ids)) return bad;
   std::vector<FieldError> fields;
   carrier = std::string(Trim(carrier));
@@ -220,6 +239,7 @@ std::optional<Error> CheckShip(const Order& order, UserId seller,
 std::optional<Error> CheckDeliver(const Order& order, UserId caller,
                                   std::vector<std::int64_t>& item_ids, TimePoint now,
                                   std::chrono::seconds seller_after) {
+  if (Disputed(order)) return OnHold();
   bool buyer = order.buyer_id == caller;
   if (item_ids.empty()) {
     for (const auto& item : order.items) {

@@ -107,6 +107,10 @@ struct Order {
 // order as a whole or of their lines. Empty items: the seller has no line in it.
 Order SellerView(Order order, UserId seller);
 
+// Whether the payment is disputed now (a payment.disputed event not followed by
+// payment.dispute_closed): the order is on hold, and cancel, ship and deliver are refused.
+bool Disputed(const Order& order);
+
 // The lifecycle rules. Each answers why a transition is refused (kConflict for the wrong state,
 // kForbidden / kValidationFailed for the wrong items), or nothing when it may go ahead.
 std::optional<Error> CheckCancel(const Order& order);

@@ -135,6 +135,9 @@ class OrdersRepository {
   };
   virtual Task<std::vector<IntentCheck>> IntentsToCheck(std::string_view provider,
                                                         std::chrono::seconds age, int limit) = 0;
+  // The order an intent pays for (events about charges and disputes need not carry its metadata).
+  virtual Task<std::optional<domain::OrderId>> OrderOfIntent(std::string_view provider,
+                                                             std::string_view intent_id) = 0;
   // The intent will never take money for the order (canceled), or its payment is refunded.
   virtual Task<void> IntentSettled(domain::OrderId id) = 0;
 

@@ -44,7 +44,14 @@ struct RefundResult {
 
 // A webhook event after its signature was checked and its body read.
 struct PaymentEvent {
-  enum class Kind { kSucceeded, kFailed, kOther };
+  enum class Kind {
+    kSucceeded,      // payment_intent.succeeded
+    kFailed,         // payment_intent.payment_failed
+    kDisputeOpened,  // charge.dispute.created: the buyer's bank disputes the payment
+    kDisputeClosed,  // charge.dispute.closed: won or lost
+    kRefunded,       // charge.refunded: money went back (ours, or refunded at the provider)
+    kOther,
+  };
   std::string id;    // the provider's event id: processed once
   std::string type;  // the provider's name for it, e.g. payment_intent.succeeded
   Kind kind = Kind::kOther;
@@ -53,6 +60,12 @@ struct PaymentEvent {
   std::string currency;                  // upper case
   std::optional<domain::OrderId> order;  // from the intent's metadata
   std::string failure_code;              // kFailed: e.g. card_declined
+  // kDisputeOpened: the dispute's reason; kDisputeClosed: won or lost; kRefunded: the amount
+  // refunded so far, in minor units.
+  std::string detail;
+  // Which amount_cents is: the whole payment's (kSucceeded, kFailed, which must match the order)
+  // or a part of it (disputes and refunds).
+  bool whole_payment() const { return kind == Kind::kSucceeded || kind == Kind::kFailed; }
 };
 
 // The payment gateway seen from the marketplace. Calls go over the network (or, for the local

@@ -118,6 +118,36 @@ Task<std::string> PaymentsService::ApplySucceeded(domain::Order& order, Transact
   co_return "refunded";
 }
 
+Task<std::string> PaymentsService::ApplyAfterPayment(domain::Order& order, Transaction& tx,
+                                                     const PaymentEvent& event) {
+  using domain::Actor;
+  using domain::OrderStatus;
+  const bool was_paid = order.paid_at.has_value();
+  switch (event.kind) {
+    case PaymentEvent::Kind::kDisputeOpened:
+      // The money is held back by the buyer's bank: the order waits (no cancel, ship or
+      // deliver), and both sides see why in its history.
+      if (!was_paid || domain::Disputed(order)) co_return "dispute_ignored";
+      co_await orders_.AddEvent(tx, order.id, std::nullopt, "payment.disputed", Actor::kProvider,
+                                std::nullopt, event.detail);
+      co_return "disputed";
+    case PaymentEvent::Kind::kDisputeClosed:
+      if (!domain::Disputed(order)) co_return "dispute_ignored";
+      co_await orders_.AddEvent(tx, order.id, std::nullopt, "payment.dispute_closed",
+                                Actor::kProvider, std::nullopt, event.detail);
+      co_return "dispute_closed";
+    case PaymentEvent::Kind::kRefunded:
+      // Ours comes back as a confirmation; one made at the provider is recorded for both sides.
+      if (!order.refunds.empty()) co_return "refund_confirmed";
+      co_await orders_.AddEvent(tx, order.id, std::nullopt, "payment.refunded", Actor::kProvider,
+                                std::nullopt, event.detail);
+      co_return order.stored_status == OrderStatus::kPendingPayment ? "refund_before_payment"
+                                                                    : "refunded_at_provider";
+    default:
+      co_return "ignored";
+  }
+}
+
 Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
                                                   std::string_view body) {
   auto parsed = provider_.ParseWebhook(signature, body, clock_.Now());
@@ -132,18 +162,25 @@ Task<std::string> PaymentsService::Apply(const PaymentEvent& event) {
   bool released = false;
   std::optional<domain::Order> order;
   std::string outcome;
+  // A payment must name its order in its metadata (and match it); disputes and refunds come on
+  // objects that need not carry it, and are found by their intent.
+  std::optional<domain::OrderId> order_id = event.order;
+  if (!order_id && !event.whole_payment() && !event.intent_id.empty())
+    order_id = co_await orders_.OrderOfIntent(provider_.name(), event.intent_id);
   // A second round only when CommitPaid found some line's stock gone (it then kept nothing).
   for (bool stock_short = false;;) {
     auto tx = co_await db_.Begin();
-    if (event.order) order = co_await orders_.Lock(*tx, *event.order);
+    if (order_id) order = co_await orders_.Lock(*tx, *order_id);
     if (!order) {
       outcome = "unknown_order";
     } else if (order->payment_intent_id != event.intent_id ||
                order->payment_provider != provider_.name()) {
       outcome = "intent_mismatch";
-    } else if (event.amount_cents != order->total_cents ||
+    } else if ((event.whole_payment() && event.amount_cents != order->total_cents) ||
                !EqualsIgnoreCase(event.currency, order->currency)) {
       outcome = "amount_mismatch";
+    } else if (!event.whole_payment()) {
+      outcome = co_await ApplyAfterPayment(*order, *tx, event);
     } else if (event.kind == PaymentEvent::Kind::kFailed) {
       outcome = "failed";
       if (order->Status() == domain::OrderStatus::kPendingPayment)
@@ -164,10 +201,10 @@ Task<std::string> PaymentsService::Apply(const PaymentEvent& event) {
     if (outcome.ends_with("mismatch") || outcome == "unknown_order")
       spdlog::error("payment event {} ({}) for intent {}: {}; acknowledged, not applied", event.id,
                     event.type, event.intent_id, outcome);
-    std::optional<domain::OrderId> order_id;
-    if (order) order_id = order->id;
+    std::optional<domain::OrderId> recorded_order;
+    if (order) recorded_order = order->id;
     bool fresh = co_await orders_.RecordPaymentEvent(*tx, provider_.name(), event.id, event.type,
-                                                     order_id, outcome);
+                                                     recorded_order, outcome);
     if (!fresh) co_return "duplicate";  // processed before: everything above rolls back
     co_await tx->Commit();
     break;

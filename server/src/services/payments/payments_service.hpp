@@ -65,6 +65,9 @@ class PaymentsService {
   // The effects of `event` (a verified succeeded or failed payment), exactly once per event id.
   // Returns the outcome: paid, refunded, failed, already_paid, duplicate, unknown_order, …
   Task<std::string> Apply(const PaymentEvent& event);
+  // Disputes and refunds of a payment: recorded on the order (a dispute puts it on hold).
+  Task<std::string> ApplyAfterPayment(domain::Order& order, Transaction& tx,
+                                      const PaymentEvent& event);
   // True once the intent is canceled and the order's intent settled.
   Task<bool> CancelProviderIntent(domain::OrderId order, std::string intent_id);
   // A succeeded intent the webhook did not bring, applied under the event id

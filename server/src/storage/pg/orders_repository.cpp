@@ -233,6 +233,10 @@ constexpr Statement kIntentsToCheck{
     "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
     "RETURNING o.id, o.payment_intent_id, o.status IN ('expired', 'cancelled') AS closed"};
 
+constexpr Statement kOrderOfIntent{
+    "orders.order_of_intent",
+    "SELECT id FROM orders WHERE payment_provider = $1 AND payment_intent_id = $2"};
+
 constexpr Statement kIntentSettled{
     "orders.intent_settled",
     "UPDATE orders SET intent_settled_at = now() WHERE id = $1 AND intent_settled_at IS NULL"};
@@ -730,6 +734,13 @@ Task<std::vector<services::OrdersRepository::IntentCheck>> PgOrdersRepository::I
                                  .closed = rows.Bool(r, "closed")});
   }
   co_return checks;
+}
+
+Task<std::optional<domain::OrderId>> PgOrdersRepository::OrderOfIntent(std::string_view provider,
+                                                                       std::string_view intent_id) {
+  QueryResult rows = co_await pool_.Execute(kOrderOfIntent, Params(provider, intent_id));
+  if (rows.empty()) co_return std::nullopt;
+  co_return domain::OrderId{rows.Int(0, "id")};
 }
 
 Task<void> PgOrdersRepository::IntentSettled(domain::OrderId id) {

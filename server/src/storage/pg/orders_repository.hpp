@@ -61,6 +61,8 @@ class PgOrdersRepository final : public services::OrdersRepository {
   Task<std::vector<IntentCheck>> IntentsToCheck(std::string_view provider, std::chrono::seconds age,
                                                 int limit) override;
   Task<void> IntentSettled(domain::OrderId id) override;
+  Task<std::optional<domain::OrderId>> OrderOfIntent(std::string_view provider,
+                                                     std::string_view intent_id) override;
   Task<std::vector<domain::Order>> List(const ListQuery& query) override;
 
  private:

@@ -275,6 +275,72 @@ describe("paying with Stripe", () => {
     expect(fake.refunds.filter((r) => r.payment_intent === intent.intent_id)).toHaveLength(1);
   });
 
+  it("a dispute puts the paid order on hold for both sides until it is closed", async () => {
+    const { seller, buyer, order, intent } = await pendingOrderWithIntent();
+    const paidBody = succeeded(order, intent.intent_id);
+    expect((await deliver(paidBody, stripeSignature(paidBody))).status).toBe(200);
+    const paid = await paidOrder(buyer.token, order.id, 5_000, baseUrl);
+    const dispute = (type: string, status: string) =>
+      JSON.stringify({
+        id: eventId(),
+        object: "event",
+        type,
+        data: {
+          object: {
+            id: "dp_test",
+            object: "dispute",
+            charge: "ch_test",
+            payment_intent: intent.intent_id,
+            amount: order.total_cents,
+            currency: "usd",
+            reason: "fraudulent",
+            status,
+          },
+        },
+      });
+    const opened = dispute("charge.dispute.created", "needs_response");
+    // Delivered twice: one hold.
+    for (let i = 0; i < 2; ++i) expect((await deliver(opened, stripeSignature(opened))).status).toBe(200);
+    const held = await readOrder(seller.token, order.id, baseUrl);
+    expect(held.events.filter((e) => e.type === "payment.disputed")).toHaveLength(1);
+    const itemId = paid.items[0].id;
+    const ship = await orderAction(seller.token, order.id, "ship", { item_ids: [itemId], carrier: "UPS", tracking_code: "1Z999" }, baseUrl);
+    expectError(ship, 409, "conflict");
+    expect(ship.body.error.message).toContain("disputed");
+    expectError(await orderAction(buyer.token, order.id, "cancel", {}, baseUrl), 409, "conflict");
+
+    const closed = dispute("charge.dispute.closed", "won");
+    expect((await deliver(closed, stripeSignature(closed))).status).toBe(200);
+    const shipped = await orderAction(seller.token, order.id, "ship", { item_ids: [itemId], carrier: "UPS", tracking_code: "1Z999" }, baseUrl);
+    expect(shipped.status, shipped.text).toBe(200);
+  });
+
+  it("a refund made at Stripe is recorded on the order; the echo of ours adds nothing", async () => {
+    const { buyer, order, intent } = await pendingOrderWithIntent();
+    const paidBody = succeeded(order, intent.intent_id);
+    expect((await deliver(paidBody, stripeSignature(paidBody))).status).toBe(200);
+    await paidOrder(buyer.token, order.id, 5_000, baseUrl);
+    const refunded = (amount: number) =>
+      JSON.stringify({
+        id: eventId(),
+        object: "event",
+        type: "charge.refunded",
+        data: { object: { id: "ch_test", object: "charge", payment_intent: intent.intent_id, amount: order.total_cents, amount_refunded: amount, currency: "usd" } },
+      });
+    const outside = refunded(500);
+    expect((await deliver(outside, stripeSignature(outside))).status).toBe(200);
+    const recorded = await readOrder(buyer.token, order.id, baseUrl);
+    expect(recorded.events.filter((e) => e.type === "payment.refunded")).toHaveLength(1);
+    expect(recorded.status).toBe("paid");
+
+    expect((await orderAction(buyer.token, order.id, "cancel", {}, baseUrl)).status).toBe(200);
+    const echo = refunded(order.total_cents);
+    expect((await deliver(echo, stripeSignature(echo))).status).toBe(200);
+    const after = await readOrder(buyer.token, order.id, baseUrl);
+    expect(after.events.filter((e) => e.type === "payment.refunded")).toHaveLength(1);
+    expect(after.refunds).toHaveLength(1);
+  });
+
   it("the local gateway's card endpoint is not served with Stripe", async () => {
     const res = await api("POST", "/api/v1/payments/local/intents/pi_x/confirm", { json: {}, baseUrl });
     expect(res.status).toBe(404);
