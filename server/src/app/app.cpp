@@ -134,6 +134,11 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
   handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
   handlers::AddLocalGatewayRoutes(router_, local_gateway_);
+  if (shared.web) {
+    const http::StaticFiles& web = *shared.web;
+    router_.SetFallback(
+        [&web](http::Request& request) -> Task<http::Response> { co_return web.Serve(request); });
+  }
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
@@ -277,6 +282,13 @@ int Serve(const Config& given) {
         "http://" + host + ":" + std::to_string(port) + "/api/v1/payments/webhooks/local";
   }
   Shared shared(config);
+  shared.web = http::StaticFiles::Load(config.web_dir);
+  if (shared.web) {
+    spdlog::info("serving the web app from {} ({} files)", config.web_dir,
+                 shared.web->file_count());
+  } else {
+    spdlog::info("no web app in {} (build it with `npm run build` in web/)", config.web_dir);
+  }
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::unique_ptr<http::Server>> servers;
   http::ServerOptions options{.address = config.http_host,

@@ -86,6 +86,14 @@ std::string DefaultMigrationsDir() {
 #endif
 }
 
+std::string DefaultWebDir() {
+#ifdef MARKET_SOURCE_DIR
+  return std::string(MARKET_SOURCE_DIR) + "/web/dist";
+#else
+  return "web/dist";
+#endif
+}
+
 }  // namespace
 
 std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
@@ -274,6 +282,7 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
   if (auto v = get("VAR_DIR")) config.var_dir = *v;
   config.media_dir = get("MEDIA_DIR").value_or(config.var_dir + "/media");
+  config.web_dir = get("WEB_DIR").value_or(DefaultWebDir());
 
   if (!errors.empty()) {
     return Error{.code = ErrorCode::kValidationFailed,
