@@ -11,59 +11,61 @@ import {
   type LockRunner,
   type Refresher,
 } from "./client";
-import { createMemoryTokenStore, type Session } from "./tokens";
+import {
+  createMemoryTokenStore,
+  type Session,
+  type TokenStore,
+} from "./tokens";
 
-// A server that accepts only the access token in `valid.access`.
-function fakeServer() {
-  const valid = { access: "a1" };
+const kSession: Session = { accessToken: "a1", refreshToken: "r1" };
+const noLock: LockRunner = (_name, task) => task();
+
+// A client over a server that accepts only the access token `accepted`; `seen` records each
+// request as "URL Authorization".
+function setup({
+  accepted,
+  refresh = vi.fn<Refresher>(),
+  lock = noLock,
+  session = kSession,
+  store = createMemoryTokenStore(session),
+}: {
+  accepted: string;
+  refresh?: Refresher;
+  lock?: LockRunner;
+  session?: Session | null;
+  store?: TokenStore;
+}) {
   const seen: string[] = [];
   const adapter: AxiosAdapter = async (config: InternalAxiosRequestConfig) => {
     const auth = String(
       AxiosHeaders.from(config.headers).get("Authorization") ?? "",
     );
     seen.push(`${config.url} ${auth}`);
+    const ok = auth === `Bearer ${accepted}`;
     const response = {
-      data:
-        auth === `Bearer ${valid.access}`
-          ? { ok: config.url }
-          : { error: { code: "invalid_token" } },
-      status: auth === `Bearer ${valid.access}` ? 200 : 401,
+      data: ok ? { ok: config.url } : { error: { code: "invalid_token" } },
+      status: ok ? 200 : 401,
       statusText: "",
       headers: {},
       config,
     };
-    if (response.status === 200) return response;
+    if (ok) return response;
     throw new AxiosError("401", "ERR_BAD_REQUEST", config, null, response);
   };
-  return { valid, seen, adapter };
+  const onSignedOut = vi.fn();
+  const http = createApiClient({ store, adapter, refresh, lock, onSignedOut });
+  return { http, store, seen, onSignedOut };
 }
-
-const noLock: LockRunner = (_name, task) => task();
 
 describe("the API client", () => {
   it("attaches the access token", async () => {
-    const server = fakeServer();
-    const store = createMemoryTokenStore({
-      accessToken: "a1",
-      refreshToken: "r1",
-    });
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
-      lock: noLock,
-    });
+    const { http, seen } = setup({ accepted: "a1" });
     const { data } = await http.get("/api/v1/me");
     expect(data).toEqual({ ok: "/api/v1/me" });
-    expect(server.seen).toEqual(["/api/v1/me Bearer a1"]);
+    expect(seen).toEqual(["/api/v1/me Bearer a1"]);
   });
 
   it("refreshes once for concurrent 401s, stores the rotated pair and replays every request", async () => {
-    const server = fakeServer();
-    server.valid.access = "a2";
-    const store = createMemoryTokenStore({
-      accessToken: "a1",
-      refreshToken: "r1",
-    });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const refresh = vi.fn<Refresher>(async (token) => {
@@ -71,12 +73,7 @@ describe("the API client", () => {
       await gate;
       return { accessToken: "a2", refreshToken: "r2" };
     });
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
-      refresh,
-      lock: noLock,
-    });
+    const { http, store, seen } = setup({ accepted: "a2", refresh });
 
     const calls = ["/x", "/y", "/z"].map((url) => http.get(url));
     await vi.waitFor(() => expect(refresh).toHaveBeenCalledTimes(1));
@@ -86,7 +83,7 @@ describe("the API client", () => {
     expect(answers.map((a) => a.data.ok)).toEqual(["/x", "/y", "/z"]);
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(store.get()).toEqual({ accessToken: "a2", refreshToken: "r2" });
-    expect(server.seen.filter((line) => line.endsWith("a2")).sort()).toEqual([
+    expect(seen.filter((line) => line.endsWith("a2")).sort()).toEqual([
       "/x Bearer a2",
       "/y Bearer a2",
       "/z Bearer a2",
@@ -94,23 +91,18 @@ describe("the API client", () => {
   });
 
   it("uses a pair another tab already rotated instead of rotating again", async () => {
-    const server = fakeServer();
-    server.valid.access = "a2";
-    const store = createMemoryTokenStore({
-      accessToken: "a1",
-      refreshToken: "r1",
-    });
+    const store = createMemoryTokenStore(kSession);
     const refresh = vi.fn<Refresher>();
     // The other tab holds the lock, rotates, and lets this tab in afterwards.
     const otherTabFirst: LockRunner = async (_name, task) => {
       store.set({ accessToken: "a2", refreshToken: "r2" });
       return task();
     };
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
+    const { http } = setup({
+      accepted: "a2",
       refresh,
       lock: otherTabFirst,
+      store,
     });
     const { data } = await http.get("/x");
     expect(data).toEqual({ ok: "/x" });
@@ -118,22 +110,12 @@ describe("the API client", () => {
   });
 
   it("signs out cleanly when the refresh is refused, without replaying", async () => {
-    const server = fakeServer();
-    server.valid.access = "never";
-    const store = createMemoryTokenStore({
-      accessToken: "a1",
-      refreshToken: "r1",
-    });
-    const onSignedOut = vi.fn();
     const refresh = vi.fn<Refresher>(async () => {
       throw new RefreshRefused("token_reused");
     });
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
+    const { http, store, seen, onSignedOut } = setup({
+      accepted: "never",
       refresh,
-      lock: noLock,
-      onSignedOut,
     });
 
     const results = await Promise.allSettled([http.get("/x"), http.get("/y")]);
@@ -144,64 +126,35 @@ describe("the API client", () => {
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(onSignedOut).toHaveBeenCalledTimes(1);
     expect(store.get()).toBeNull();
-    expect(server.seen).toEqual(["/x Bearer a1", "/y Bearer a1"]);
+    expect(seen).toEqual(["/x Bearer a1", "/y Bearer a1"]);
   });
 
   it("keeps the session when the refresh fails for another reason", async () => {
-    const server = fakeServer();
-    server.valid.access = "never";
-    const session: Session = { accessToken: "a1", refreshToken: "r1" };
-    const store = createMemoryTokenStore(session);
-    const onSignedOut = vi.fn();
     const refresh = vi.fn<Refresher>(async () => {
       throw new Error("network down");
     });
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
-      refresh,
-      lock: noLock,
-      onSignedOut,
-    });
+    const { http, store, onSignedOut } = setup({ accepted: "never", refresh });
     await expect(http.get("/x")).rejects.toThrow("network down");
-    expect(store.get()).toEqual(session);
+    expect(store.get()).toEqual(kSession);
     expect(onSignedOut).not.toHaveBeenCalled();
   });
 
   it("replays a request only once, even when the new token is refused too", async () => {
-    const server = fakeServer();
-    server.valid.access = "never";
-    const store = createMemoryTokenStore({
-      accessToken: "a1",
-      refreshToken: "r1",
-    });
     const refresh = vi.fn<Refresher>(async () => ({
       accessToken: "a2",
       refreshToken: "r2",
     }));
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
-      refresh,
-      lock: noLock,
-    });
+    const { http, seen } = setup({ accepted: "never", refresh });
     await expect(http.get("/x")).rejects.toMatchObject({
       response: { status: 401 },
     });
-    expect(server.seen).toEqual(["/x Bearer a1", "/x Bearer a2"]);
+    expect(seen).toEqual(["/x Bearer a1", "/x Bearer a2"]);
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
   it("does not refresh for a request sent without a token", async () => {
-    const server = fakeServer();
-    const store = createMemoryTokenStore(null);
     const refresh = vi.fn<Refresher>();
-    const http = createApiClient({
-      store,
-      adapter: server.adapter,
-      refresh,
-      lock: noLock,
-    });
+    const { http } = setup({ accepted: "a1", refresh, session: null });
     await expect(http.get("/x")).rejects.toMatchObject({
       response: { status: 401 },
     });

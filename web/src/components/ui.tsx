@@ -4,7 +4,8 @@ import type {
   SelectHTMLAttributes,
 } from "react";
 import { useId } from "react";
-import type { ApiProblem } from "../api/errors";
+import type { UseQueryResult } from "@tanstack/react-query";
+import { toProblem, type ApiProblem } from "../api/errors";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -158,4 +159,27 @@ export function Skeleton({ className = "" }: { className?: string }) {
       className={`animate-pulse rounded-md bg-slate-200 ${className}`}
     />
   );
+}
+
+// A query's three states in one place: a skeleton while it loads, the problem with a retry when
+// it failed, the page once the data is there.
+export function QueryGate<T>({
+  query,
+  skeleton = "h-64 w-full",
+  children,
+}: {
+  query: UseQueryResult<T>;
+  skeleton?: string;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending) return <Skeleton className={skeleton} />;
+  if (query.error) {
+    return (
+      <ProblemNotice
+        problem={toProblem(query.error)}
+        onRetry={() => query.refetch()}
+      />
+    );
+  }
+  return children(query.data);
 }

@@ -4,7 +4,12 @@ import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import type { Cart, CartLine } from "../api/types";
 import { ListingImage } from "../components/ListingImage";
-import { Button, PageHeading, ProblemNotice, Skeleton } from "../components/ui";
+import {
+  Button,
+  PageHeading,
+  ProblemNotice,
+  QueryGate,
+} from "../components/ui";
 import { cartLineWarnings, maxQuantity } from "../lib/cart";
 import { formatMoney } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
@@ -17,15 +22,11 @@ export function CartPage() {
     refetchOnMount: "always",
   });
 
-  if (cart.isPending) return <Skeleton className="h-40 w-full" />;
-  if (cart.error)
-    return (
-      <ProblemNotice
-        problem={toProblem(cart.error)}
-        onRetry={() => cart.refetch()}
-      />
-    );
-  return <CartView cart={cart.data} />;
+  return (
+    <QueryGate query={cart} skeleton="h-40 w-full">
+      {(data) => <CartView cart={data} />}
+    </QueryGate>
+  );
 }
 
 function CartView({ cart }: { cart: Cart }) {

@@ -3,13 +3,13 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
-import type { ShippingAddressInput } from "../api/types";
+import type { Cart, ShippingAddressInput } from "../api/types";
 import {
   Button,
   Field,
   PageHeading,
   ProblemNotice,
-  Skeleton,
+  QueryGate,
 } from "../components/ui";
 import { checkoutLineMessage } from "../lib/cart";
 import { formatMoney } from "../lib/format";
@@ -49,9 +49,15 @@ function toInput(form: AddressForm): ShippingAddressInput {
 
 export function CheckoutPage() {
   useTitle("Checkout");
+  const cart = useQuery({ queryKey: ["cart"], queryFn: api.cart });
+  return (
+    <QueryGate query={cart}>{(data) => <CheckoutForm cart={data} />}</QueryGate>
+  );
+}
+
+function CheckoutForm({ cart }: { cart: Cart }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const cart = useQuery({ queryKey: ["cart"], queryFn: api.cart });
   const [form, setForm] = useState<AddressForm>(kEmpty);
   const [errors, setErrors] = useState<FieldErrors>({});
   // One key for this checkout: a double click or a retry after a lost answer makes one order.
@@ -74,15 +80,7 @@ export function CheckoutPage() {
     (name: keyof AddressForm) => (event: React.ChangeEvent<HTMLInputElement>) =>
       setForm({ ...form, [name]: event.target.value });
 
-  if (cart.isPending) return <Skeleton className="h-64 w-full" />;
-  if (cart.error)
-    return (
-      <ProblemNotice
-        problem={toProblem(cart.error)}
-        onRetry={() => cart.refetch()}
-      />
-    );
-  if (cart.data.lines.length === 0 && !place.isSuccess) {
+  if (cart.lines.length === 0 && !place.isSuccess) {
     return (
       <div>
         <PageHeading>Checkout</PageHeading>
@@ -191,12 +189,12 @@ export function CheckoutPage() {
           />
           <Button
             type="submit"
-            disabled={place.isPending || !cart.data.purchasable}
+            disabled={place.isPending || !cart.purchasable}
             className="w-full"
           >
             {place.isPending ? "Placing order…" : "Place order"}
           </Button>
-          {!cart.data.purchasable && (
+          {!cart.purchasable && (
             <p className="text-sm text-red-700">
               Some lines cannot be bought as they are.{" "}
               <Link className="underline" to="/cart">
@@ -213,7 +211,7 @@ export function CheckoutPage() {
       >
         <h2 className="text-lg font-semibold">Review</h2>
         <ul className="mt-2 space-y-1 text-sm">
-          {cart.data.lines.map((line) => (
+          {cart.lines.map((line) => (
             <li key={line.listing_id}>
               <div className="flex justify-between gap-2">
                 <span>
@@ -233,7 +231,7 @@ export function CheckoutPage() {
         </ul>
         <p className="mt-3 flex justify-between border-t pt-2 font-semibold">
           <span>Total</span>
-          <span>{formatMoney(cart.data.total_cents, cart.data.currency)}</span>
+          <span>{formatMoney(cart.total_cents, cart.currency)}</span>
         </p>
       </aside>
     </div>

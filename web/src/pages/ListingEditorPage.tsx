@@ -15,7 +15,7 @@ import {
   PageHeading,
   ProblemNotice,
   Select,
-  Skeleton,
+  QueryGate,
 } from "../components/ui";
 import {
   categoryLabel,
@@ -36,19 +36,15 @@ export function ListingEditorPage() {
   });
 
   if (id === null) return <DetailsForm />;
-  if (listing.isPending) return <Skeleton className="h-64 w-full" />;
-  if (listing.error)
-    return (
-      <ProblemNotice
-        problem={toProblem(listing.error)}
-        onRetry={() => listing.refetch()}
-      />
-    );
   return (
-    <div className="space-y-8">
-      <DetailsForm listing={listing.data} />
-      <ImagesEditor listing={listing.data} />
-    </div>
+    <QueryGate query={listing}>
+      {(data) => (
+        <div className="space-y-8">
+          <DetailsForm listing={data} />
+          <ImagesEditor listing={data} />
+        </div>
+      )}
+    </QueryGate>
   );
 }
 

@@ -12,7 +12,7 @@ import {
   Field,
   PageHeading,
   ProblemNotice,
-  Skeleton,
+  QueryGate,
 } from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
@@ -27,17 +27,17 @@ export function OrderPage() {
     refetchOnMount: "always",
   });
 
-  if (order.isPending) return <Skeleton className="h-64 w-full" />;
-  if (order.error)
-    return (
-      <ProblemNotice
-        problem={toProblem(order.error)}
-        onRetry={() => order.refetch()}
-      />
-    );
-  const data = order.data;
-  const isBuyer = me?.username === data.buyer.username;
-  return <OrderView order={data} isBuyer={isBuyer} sellerName={me?.username} />;
+  return (
+    <QueryGate query={order}>
+      {(data) => (
+        <OrderView
+          order={data}
+          isBuyer={me?.username === data.buyer.username}
+          sellerName={me?.username}
+        />
+      )}
+    </QueryGate>
+  );
 }
 
 function OrderView({

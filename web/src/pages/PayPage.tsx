@@ -10,7 +10,7 @@ import {
   Field,
   PageHeading,
   ProblemNotice,
-  Skeleton,
+  QueryGate,
 } from "../components/ui";
 import { formatMoney } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
@@ -24,7 +24,6 @@ const kTestCards = [
 export function PayPage() {
   useTitle("Pay");
   const id = Number(useParams().id);
-  const queryClient = useQueryClient();
   const [confirmed, setConfirmed] = useState(false);
   const order = useQuery({
     queryKey: ["order", id],
@@ -34,19 +33,33 @@ export function PayPage() {
       confirmed && query.state.data?.status === "pending_payment" ? 500 : false,
   });
 
-  if (order.isPending) return <Skeleton className="h-64 w-full" />;
-  if (order.error)
-    return (
-      <ProblemNotice
-        problem={toProblem(order.error)}
-        onRetry={() => order.refetch()}
-      />
-    );
-  const data = order.data;
+  return (
+    <QueryGate query={order}>
+      {(data) =>
+        data.status === "pending_payment" ? (
+          <PendingPayment
+            order={data}
+            confirmed={confirmed}
+            onConfirmed={() => setConfirmed(true)}
+          />
+        ) : (
+          <PaymentOutcome order={data} />
+        )
+      }
+    </QueryGate>
+  );
+}
 
-  if (data.status !== "pending_payment") {
-    return <PaymentOutcome order={data} />;
-  }
+function PendingPayment({
+  order: data,
+  confirmed,
+  onConfirmed,
+}: {
+  order: Order;
+  confirmed: boolean;
+  onConfirmed: () => void;
+}) {
+  const queryClient = useQueryClient();
   return (
     <div className="mx-auto max-w-md">
       <PageHeading>Pay for order #{data.id}</PageHeading>
@@ -56,7 +69,7 @@ export function PayPage() {
         <Countdown
           until={data.expires_at}
           onExpired={() =>
-            queryClient.invalidateQueries({ queryKey: ["order", id] })
+            queryClient.invalidateQueries({ queryKey: ["order", data.id] })
           }
         />
         .
@@ -66,7 +79,7 @@ export function PayPage() {
           Card accepted. Confirming the payment…
         </p>
       ) : (
-        <CardForm order={data} onConfirmed={() => setConfirmed(true)} />
+        <CardForm order={data} onConfirmed={onConfirmed} />
       )}
     </div>
   );
