@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,8 +22,12 @@ export interface Person {
 }
 
 // A new browser context (its own storage: another person) signed up through the form.
-export async function signUp(browser: Browser, prefix: string): Promise<Person> {
-  const context = await browser.newContext();
+export async function signUp(
+  browser: Browser,
+  prefix: string,
+  options: BrowserContextOptions = {},
+): Promise<Person> {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   const username = unique(prefix);
   await page.goto("/signup");

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 
-// Minutes and seconds left until `until`, ticking; "expired" once past.
+// Minutes and seconds left until `until`, ticking down to 0:00.
 export function Countdown({
   until,
   onExpired,
@@ -14,11 +14,10 @@ export function Countdown({
     const timer = window.setInterval(() => setNow(Date.now()), 1000);
     return () => window.clearInterval(timer);
   }, []);
-  const left = Math.max(0, Math.floor((deadline - now) / 1000));
+  const left = Math.max(0, Math.ceil((deadline - now) / 1000));
   useEffect(() => {
     if (left === 0) onExpired?.();
   }, [left, onExpired]);
-  if (left === 0) return <span>expired</span>;
   const minutes = Math.floor(left / 60);
   const seconds = String(left % 60).padStart(2, "0");
   return (

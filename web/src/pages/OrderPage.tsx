@@ -15,6 +15,7 @@ import {
   QueryGate,
 } from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
+import { pendingOrderPolling } from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
 
 export function OrderPage() {
@@ -25,6 +26,7 @@ export function OrderPage() {
     queryKey: ["order", id],
     queryFn: () => api.order(id),
     refetchOnMount: "always",
+    refetchInterval: (query) => pendingOrderPolling(query.state.data),
   });
 
   return (

@@ -13,6 +13,7 @@ import {
   QueryGate,
 } from "../components/ui";
 import { formatMoney } from "../lib/format";
+import { pendingOrderPolling } from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
 
 const kTestCards = [
@@ -30,7 +31,7 @@ export function PayPage() {
     queryFn: () => api.order(id),
     // After the card is accepted, the order turns paid when the gateway's webhook is processed.
     refetchInterval: (query) =>
-      confirmed && query.state.data?.status === "pending_payment" ? 500 : false,
+      pendingOrderPolling(query.state.data, confirmed),
   });
 
   return (
