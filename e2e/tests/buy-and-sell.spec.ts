@@ -27,6 +27,10 @@ test("a seller lists with two photos; a buyer finds it, pays after a declined ca
   await result.click();
   await expect(buyer.page).toHaveTitle(`${title} · Marketplace`);
   await expect(buyer.page.getByText("3 available")).toBeVisible();
+  // The seller's public profile lists it too.
+  await buyer.page.getByRole("link", { name: "seller person" }).click();
+  await expect(buyer.page.getByRole("heading", { name: "seller person" })).toBeVisible();
+  await expect(buyer.page.getByRole("link", { name: new RegExp(title) })).toBeVisible();
   await addToCart(buyer.page, listingId, 2);
   await buyer.page.goto("/cart");
   await expect(buyer.page.getByTestId("cart-total")).toHaveText("$90.00");

@@ -75,6 +75,14 @@ export const router = createBrowserRouter([
           true,
         ),
       },
+      {
+        path: "/users/:username",
+        lazy: page(() => import("./pages/UserPage"), "UserPage"),
+      },
+      {
+        path: "/settings",
+        lazy: page(() => import("./pages/SettingsPage"), "SettingsPage", true),
+      },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -11,6 +11,7 @@ import type {
   Order,
   OrderPage,
   OrderPaymentIntent,
+  PublicUser,
   RegisterRequest,
   ShippingAddressInput,
   UpdateListingRequest,
@@ -69,6 +70,20 @@ export const api = {
     await http.post(`${v1}/auth/logout-all`);
   },
   me: async () => (await http.get<Me>(`${v1}/me`)).data,
+  updateMe: async (body: { display_name?: string; email?: string }) =>
+    (await http.patch<Me>(`${v1}/me`, body)).data,
+  changePassword: async (currentPassword: string, newPassword: string) => {
+    await http.post(`${v1}/me/password`, {
+      current_password: currentPassword,
+      new_password: newPassword,
+    });
+  },
+  deleteMe: async () => {
+    await http.delete(`${v1}/me`);
+  },
+  user: async (username: string) =>
+    (await http.get<PublicUser>(`${v1}/users/${encodeURIComponent(username)}`))
+      .data,
 
   listings: async (query: ListingQuery) =>
     (await http.get<ListingPage>(`${v1}/listings`, { params: params(query) }))

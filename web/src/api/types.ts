@@ -2,6 +2,7 @@ import type { components } from "./schema";
 
 type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
+export type PublicUser = Schemas["PublicUser"];
 export type AuthResponse = Schemas["AuthResponse"];
 export type RegisterRequest = Schemas["RegisterRequest"];
 export type Listing = Schemas["Listing"];

@@ -46,9 +46,13 @@ export function Layout() {
               <NavLink to="/cart" className={navClass}>
                 Cart{count > 0 ? ` (${count})` : ""}
               </NavLink>
-              <span className="hidden text-sm text-slate-500 sm:inline">
-                {me?.display_name}
-              </span>
+              <NavLink
+                to="/settings"
+                className={navClass}
+                aria-label="Settings"
+              >
+                {me?.display_name ?? "Settings"}
+              </NavLink>
               <button
                 type="button"
                 className="rounded-md px-2 py-1 text-sm font-medium text-slate-700 hover:text-indigo-700"

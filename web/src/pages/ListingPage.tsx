@@ -117,7 +117,12 @@ function ListingView({ listing }: { listing: Listing }) {
         <AddToCart listing={listing} />
         <div className="mt-6 rounded-lg bg-white p-4 shadow-sm">
           <h2 className="text-sm font-semibold text-slate-600">Seller</h2>
-          <p className="font-medium">{listing.seller.display_name}</p>
+          <Link
+            to={`/users/${listing.seller.username}`}
+            className="font-medium text-indigo-700 hover:underline"
+          >
+            {listing.seller.display_name}
+          </Link>
           <p className="text-sm text-slate-500">@{listing.seller.username}</p>
         </div>
         {listing.description && (
