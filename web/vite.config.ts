@@ -12,6 +12,13 @@ export default defineConfig({
     // Maps for error reporting, never referenced by the bundle (and never served).
     sourcemap: "hidden",
     assetsDir: "assets",
+    rollupOptions: {
+      // Libraries in a chunk of their own: it changes less often than the app's code, so a new
+      // release of the app leaves it cached.
+      output: {
+        manualChunks: (id: string) => (id.includes("/node_modules/") ? "vendor" : undefined),
+      },
+    },
   },
   server: {
     proxy: { "/api": api, "/media": api },
