@@ -101,8 +101,17 @@ export const api = {
     (await http.get<Listing>(`${v1}/listings/${id}`)).data,
   createListing: async (body: CreateListingRequest) =>
     (await http.post<Listing>(`${v1}/listings`, body)).data,
-  updateListing: async (id: number, body: UpdateListingRequest) =>
-    (await http.patch<Listing>(`${v1}/listings/${id}`, body)).data,
+  // With the version the edit was made on: a listing changed since answers 412.
+  updateListing: async (
+    id: number,
+    version: number,
+    body: UpdateListingRequest,
+  ) =>
+    (
+      await http.patch<Listing>(`${v1}/listings/${id}`, body, {
+        headers: { "If-Match": `"${version}"` },
+      })
+    ).data,
   setListingActive: async (id: number, active: boolean) =>
     (
       await http.post<Listing>(

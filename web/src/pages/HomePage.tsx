@@ -164,6 +164,17 @@ function Filters({
   const [maxPrice, setMaxPrice] = useState(centsText(params.get("max_price")));
   const [inStock, setInStock] = useState(params.get("in_stock") === "true");
   const [sort, setSort] = useState(params.get("sort") ?? "");
+  // On a phone the filters fold away below the search box (open when any is set).
+  const [showFilters, setShowFilters] = useState(
+    [
+      "category",
+      "condition",
+      "min_price",
+      "max_price",
+      "in_stock",
+      "sort",
+    ].some((name) => params.has(name)),
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
 
   const submit = (event: FormEvent) => {
@@ -202,71 +213,85 @@ function Filters({
         name="q"
         value={q}
         onChange={(e) => setQ(e.target.value)}
-        placeholder="What are you looking for?"
+        placeholder="Search listings"
         error={problemFields.q}
       />
-      <Select
-        label="Category"
-        value={category}
-        onChange={(e) => setCategory(e.target.value)}
-        error={problemFields.category}
+      <button
+        type="button"
+        className="text-sm font-medium text-indigo-700 md:hidden"
+        aria-expanded={showFilters}
+        aria-controls="filters"
+        onClick={() => setShowFilters(!showFilters)}
       >
-        <option value="">All categories</option>
-        {kCategories.map((slug) => (
-          <option key={slug} value={slug}>
-            {categoryLabel(slug)}
-          </option>
-        ))}
-      </Select>
-      <Select
-        label="Condition"
-        value={condition}
-        onChange={(e) => setCondition(e.target.value)}
-        error={problemFields.condition}
+        {showFilters ? "Hide filters" : "Filters and sort"}
+      </button>
+      <div
+        id="filters"
+        className={showFilters ? "space-y-3" : "hidden space-y-3 md:block"}
       >
-        <option value="">Any condition</option>
-        {Object.entries(kConditionLabels).map(([value, label]) => (
-          <option key={value} value={value}>
-            {label}
-          </option>
-        ))}
-      </Select>
-      <div className="grid grid-cols-2 gap-2">
-        <Field
-          label="Min price"
-          inputMode="decimal"
-          value={minPrice}
-          onChange={(e) => setMinPrice(e.target.value)}
-          error={errors.min_price ?? problemFields.min_price}
-        />
-        <Field
-          label="Max price"
-          inputMode="decimal"
-          value={maxPrice}
-          onChange={(e) => setMaxPrice(e.target.value)}
-          error={errors.max_price ?? problemFields.max_price}
-        />
+        <Select
+          label="Category"
+          value={category}
+          onChange={(e) => setCategory(e.target.value)}
+          error={problemFields.category}
+        >
+          <option value="">All categories</option>
+          {kCategories.map((slug) => (
+            <option key={slug} value={slug}>
+              {categoryLabel(slug)}
+            </option>
+          ))}
+        </Select>
+        <Select
+          label="Condition"
+          value={condition}
+          onChange={(e) => setCondition(e.target.value)}
+          error={problemFields.condition}
+        >
+          <option value="">Any condition</option>
+          {Object.entries(kConditionLabels).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </Select>
+        <div className="grid grid-cols-2 gap-2">
+          <Field
+            label="Min price"
+            inputMode="decimal"
+            value={minPrice}
+            onChange={(e) => setMinPrice(e.target.value)}
+            error={errors.min_price ?? problemFields.min_price}
+          />
+          <Field
+            label="Max price"
+            inputMode="decimal"
+            value={maxPrice}
+            onChange={(e) => setMaxPrice(e.target.value)}
+            error={errors.max_price ?? problemFields.max_price}
+          />
+        </div>
+        <label className="flex items-center gap-2 text-sm">
+          <input
+            type="checkbox"
+            checked={inStock}
+            onChange={(e) => setInStock(e.target.checked)}
+          />
+          In stock only
+        </label>
+        <Select
+          label="Sort by"
+          value={sort}
+          onChange={(e) => setSort(e.target.value)}
+          error={errors.sort ?? problemFields.sort}
+        >
+          <option value="">Best match / newest</option>
+          <option value="newest">Newest</option>
+          <option value="price_asc">Price: low to high</option>
+          <option value="price_desc">Price: high to low</option>
+          <option value="relevance">Relevance</option>
+        </Select>
       </div>
-      <label className="flex items-center gap-2 text-sm">
-        <input
-          type="checkbox"
-          checked={inStock}
-          onChange={(e) => setInStock(e.target.checked)}
-        />
-        In stock only
-      </label>
-      <Select
-        label="Sort by"
-        value={sort}
-        onChange={(e) => setSort(e.target.value)}
-        error={errors.sort ?? problemFields.sort}
-      >
-        <option value="">Best match / newest</option>
-        <option value="newest">Newest</option>
-        <option value="price_asc">Price: low to high</option>
-        <option value="price_desc">Price: high to low</option>
-        <option value="relevance">Relevance</option>
-      </Select>
       <Button type="submit" className="w-full">
         Search
       </Button>

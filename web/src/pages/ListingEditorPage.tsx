@@ -23,6 +23,7 @@ import {
   kConditionLabels,
   parsePrice,
 } from "../lib/format";
+import { changedFields } from "../lib/listings";
 import { useTitle } from "../lib/useTitle";
 
 export function ListingEditorPage() {
@@ -69,10 +70,24 @@ function DetailsForm({ listing }: { listing?: Listing }) {
     condition: listing?.condition ?? "",
   }));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  // The listing as the form was opened on it (or last saved): what an edit is compared with.
+  const [base, setBase] = useState(listing);
   const save = useMutation({
-    mutationFn: (body: CreateListingRequest) =>
-      listing ? api.updateListing(listing.id, body) : api.createListing(body),
+    mutationFn: async (body: CreateListingRequest) => {
+      if (!listing || !base) return api.createListing(body);
+      const changes = changedFields(base, body);
+      if (Object.keys(changes).length === 0) return listing;
+      return api.updateListing(listing.id, listing.version, changes);
+    },
+    // Changed since it was loaded (another tab, another device): load it again; the form keeps
+    // what was typed, so saving again applies the fields changed here over the latest version.
+    onError: (error) => {
+      if (toProblem(error).status === 412) {
+        queryClient.invalidateQueries({ queryKey: ["listing", listing?.id] });
+      }
+    },
     onSuccess: (saved) => {
+      setBase(saved);
       queryClient.setQueryData(["listing", saved.id], saved);
       queryClient.invalidateQueries({ queryKey: ["shop"] });
       if (!listing) navigate(`/sell/listings/${saved.id}`, { replace: true });
@@ -156,8 +171,19 @@ function DetailsForm({ listing }: { listing?: Listing }) {
         onSubmit={submit}
         className="space-y-4 rounded-lg bg-white p-6 shadow-sm"
       >
-        {problem && Object.keys(problem.fields).length === 0 && (
-          <ProblemNotice problem={problem} onRetry={() => save.reset()} />
+        {problem?.status === 412 ? (
+          <p
+            role="alert"
+            className="rounded-md bg-amber-50 p-3 text-sm text-amber-900"
+          >
+            This listing was changed elsewhere since you opened it. The latest
+            version is loaded; save again to apply your changes to it.
+          </p>
+        ) : (
+          problem &&
+          Object.keys(problem.fields).length === 0 && (
+            <ProblemNotice problem={problem} onRetry={() => save.reset()} />
+          )
         )}
         <Field
           label="Title"
