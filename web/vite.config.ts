@@ -16,7 +16,8 @@ export default defineConfig({
       // Libraries in a chunk of their own: it changes less often than the app's code, so a new
       // release of the app leaves it cached.
       output: {
-        manualChunks: (id: string) => (id.includes("/node_modules/") ? "vendor" : undefined),
+        manualChunks: (id: string) =>
+          id.includes("/node_modules/") ? "vendor" : undefined,
       },
     },
   },
@@ -26,6 +27,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
+    setupFiles: ["src/test/setup.ts"],
     reporters: ["default"],
   },
 });
