@@ -50,15 +50,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
+  // This device: forgotten here even when the server cannot be told (the refresh token dies
+  // with its session's expiry anyway). Everywhere: only once the server has ended every
+  // session, so that a failure is not mistaken for success.
   const signOut = useCallback(
     async ({ everywhere = false } = {}) => {
-      const session = tokenStore.get();
-      try {
-        if (everywhere) await api.logoutAll();
-        else if (session) await api.logout(session.refreshToken);
-      } finally {
+      const forget = () => {
         tokenStore.set(null);
         queryClient.clear();
+      };
+      if (everywhere) {
+        await api.logoutAll();
+        forget();
+        return;
+      }
+      const session = tokenStore.get();
+      try {
+        if (session) await api.logout(session.refreshToken);
+      } finally {
+        forget();
       }
     },
     [queryClient],
