@@ -17,6 +17,7 @@
 #include "clients/media/file_media_store.hpp"
 #include "clients/media/vips_image_processor.hpp"
 #include "clients/payments/local_gateway.hpp"
+#include "clients/payments/stripe_gateway.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "handlers/system.hpp"
@@ -33,6 +34,7 @@
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
 #include "storage/pg/carts_repository.hpp"
+#include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/orders_repository.hpp"
 #include "storage/pg/pool.hpp"
@@ -58,6 +60,8 @@ struct Shared {
   clients::FileMediaStore media;
   // Image decoding and media file I/O: blocking work kept off the io threads.
   boost::asio::thread_pool media_pool;
+  // Calls to payment and address providers' APIs (libcurl, blocking), off the io threads.
+  boost::asio::thread_pool provider_pool;
   HttpMetrics metrics;
   // The web app, loaded by Serve (nothing when it is not built).
   std::optional<http::StaticFiles> web;
@@ -74,13 +78,12 @@ class Shard {
   const http::Router& router() const { return router_; }
   pg::Pool& pool() { return pool_; }
 
-  // Background work on this shard's io thread: the local gateway's webhook deliveries and, when
-  // config.background_work (`marketplace dev`), a job worker and the scheduler in-process, as
-  // `marketplace worker` and `marketplace scheduler` would run them. Stop() asks the loops to
-  // end after the step they are in and the worker to finish its running jobs.
+  // Background work on this shard's io thread when config.background_work (`marketplace dev`): a
+  // job worker and the scheduler in-process, as `marketplace worker` and `marketplace scheduler`
+  // would run them. Stop() asks the worker to finish its running jobs.
   void StartBackground(const Config& config);
   void StopBackground();
-  // Background loops, the in-process worker and immediate webhook deliveries not finished yet.
+  // The in-process worker and scheduler and immediate webhook deliveries not finished yet.
   int background_running() const {
     return background_running_.load() + local_gateway_.deliveries_in_flight();
   }
@@ -105,29 +108,29 @@ class Shard {
   pg::PgCartsRepository carts_repository_;
   services::CartService cart_;
   pg::PgOrdersRepository orders_repository_;
+  // Where the local gateway hands the webhook deliveries that failed.
+  pg::PgJobQueue jobs_queue_;
   clients::LocalGateway local_gateway_;
+  // PAYMENT_PROVIDER=stripe only; else payments go through local_gateway_.
+  std::unique_ptr<clients::StripeGateway> stripe_;
   services::PaymentsService payments_;
   services::CheckoutService checkout_;
   services::OrdersService orders_;
   handlers::SystemProbes probes_;
   http::Router router_;
 
-  // A step of background work repeated every `interval` until stopped.
-  struct Loop {
-    std::string name;
-    std::chrono::milliseconds interval;
-    std::function<Task<void>()> step;
-    boost::asio::steady_timer timer;
-    bool stopping = false;
-  };
-  static Task<void> RunLoop(Shard* shard, Loop* loop);
-  std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<int> background_running_{0};
   // `marketplace dev` only (see app.cpp).
   struct InProcessJobs;
   void Ended(const char* what, std::exception_ptr failure);
   std::unique_ptr<InProcessJobs> jobs_;
 };
+
+// The Stripe adapter's settings from PAYMENT_PROVIDER=stripe's variables.
+clients::StripeOptions StripeOptionsFrom(const Config& config);
+
+// The local gateway's default webhook URL: that of `serve` on `port` of config.http_host.
+std::string OwnWebhookUrl(const Config& config, std::uint16_t port);
 
 // The worker's and the scheduler's settings, for `worker`, `scheduler` and `dev` alike.
 jobs::WorkerOptions WorkerOptionsFrom(const Config& config);

@@ -25,6 +25,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/builtin_handlers.hpp"
+#include "jobs/deliveries.hpp"
 #include "jobs/maintenance.hpp"
 #include "jobs/schedule.hpp"
 #include "jobs/scheduler.hpp"
@@ -104,28 +105,37 @@ jobs::HandlerRegistry JobHandlers() {
   return handlers;
 }
 
-// Every kind `worker` runs: the built-in ones and the maintenance jobs.
+// Every kind `worker` runs: the built-in ones, the maintenance jobs and the webhook deliveries.
 std::vector<std::string> KnownJobKinds() {
   std::vector<std::string> kinds = JobHandlers().Kinds();
   for (auto kind : jobs::kMaintenanceKinds) kinds.emplace_back(kind);
+  for (auto kind : jobs::kDeliveryKinds) kinds.emplace_back(kind);
   std::sort(kinds.begin(), kinds.end());
   return kinds;
 }
 
-// What the maintenance jobs need, built on the worker's io thread as a Shard builds it (see
-// app.cpp). The local gateway here only cancels intents and refunds: the events it writes are
-// delivered by `serve` (or straight away, when LOCAL_PAYMENTS_WEBHOOK_URL is set).
+clients::LocalGatewayOptions GatewayOptions(const Config& config) {
+  std::string url = config.local_webhook_url;
+  if (url.empty() && config.http_port != 0) url = OwnWebhookUrl(config, config.http_port);
+  return clients::LocalGatewayOptions{.webhook_url = std::move(url),
+                                      .webhook_secret = config.local_webhook_secret};
+}
+
+// What the maintenance jobs and webhook deliveries need, built on the worker's io thread as a
+// Shard builds it (see app.cpp). The local gateway delivers to LOCAL_PAYMENTS_WEBHOOK_URL, or to
+// `serve` on HTTP_HOST:HTTP_PORT.
 struct MaintenanceDeps {
   MaintenanceDeps(const Config& config, boost::asio::io_context& io, pg::Pool& pool,
-                  jobs::MaintenanceMetrics& metrics)
+                  services::JobQueue& queue, jobs::MaintenanceMetrics& metrics)
       : redis(io.get_executor(), redis::ParseRedisUrl(config.redis_url)),
         gate(redis),
         orders_repository(pool),
-        gateway(pool,
-                clients::LocalGatewayOptions{.webhook_url = config.local_webhook_url,
-                                             .webhook_secret = config.local_webhook_secret},
-                clock),
-        payments(pool, orders_repository, gate, gateway, clock),
+        gateway(pool, queue, GatewayOptions(config), clock),
+        stripe(config.payment_provider == "stripe" ? std::make_unique<clients::StripeGateway>(
+                                                         StripeOptionsFrom(config), provider_pool)
+                                                   : nullptr),
+        payments(pool, orders_repository, gate,
+                 stripe ? static_cast<services::PaymentProvider&>(*stripe) : gateway, clock),
         orders(pool, orders_repository, gate, payments, clock,
                services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}),
         repository(pool),
@@ -136,6 +146,8 @@ struct MaintenanceDeps {
   redis::RedisStockGate gate;
   pg::PgOrdersRepository orders_repository;
   clients::LocalGateway gateway;
+  boost::asio::thread_pool provider_pool{2};
+  std::unique_ptr<clients::StripeGateway> stripe;
   services::PaymentsService payments;
   services::OrdersService orders;
   pg::PgMaintenanceRepository repository;
@@ -187,9 +199,11 @@ int RunWorker(const Config& config) {
   jobs::MaintenanceMetrics maintenance_metrics;
   // Dropped once the worker has stopped, which closes its Redis connection: an open one would keep
   // the io_context busy until the drain deadline below.
-  std::optional<MaintenanceDeps> maintenance(std::in_place, config, io, pool, maintenance_metrics);
+  std::optional<MaintenanceDeps> maintenance(std::in_place, config, io, pool, queue,
+                                             maintenance_metrics);
   jobs::HandlerRegistry handlers = JobHandlers();
   jobs::AddMaintenanceHandlers(handlers, maintenance->maintenance);
+  jobs::AddDeliveryHandlers(handlers, maintenance->gateway, maintenance_metrics);
   jobs::JobMetrics metrics;
   jobs::Worker worker(io.get_executor(), queue, handlers, WorkerOptionsFrom(config), metrics);
 
@@ -369,12 +383,14 @@ int PrintJobStats(const Config& config) {
   return 0;
 }
 
-// The route table as JSON, for the check that api/openapi.yaml and the router agree. It needs no
-// real configuration: building a shard connects to nothing.
-int PrintRoutes() {
+// The route table as JSON, for the check that api/openapi.yaml and the router agree, with the
+// routes of `payment_provider`. It needs no real configuration: building a shard connects to
+// nothing.
+int PrintRoutes(const std::string& payment_provider) {
   Config config;
   config.redis_url = "redis://127.0.0.1:1/0";
   config.jwt_secret = std::string(32, 'x');
+  config.payment_provider = payment_provider;
   Shared shared(config);
   Shard shard(config, shared);
   boost::json::array routes;
@@ -395,6 +411,9 @@ int RunCli(int argc, char** argv) {
   auto* dev = cli.add_subcommand("dev", "Serve the API with background work in one process");
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   auto* routes = cli.add_subcommand("routes", "Print the route table as JSON");
+  std::string routes_provider = "local";
+  routes->add_option("--payment-provider", routes_provider, "The payment provider's routes")
+      ->check(CLI::IsMember({"local", "stripe"}));
   auto* seed = cli.add_subcommand("seed-demo", "Create demo users and listings (idempotent)");
   auto* worker = cli.add_subcommand("worker", "Run queued jobs until SIGTERM");
   auto* scheduler = cli.add_subcommand(
@@ -425,7 +444,7 @@ int RunCli(int argc, char** argv) {
   auto* stats = jobs->add_subcommand("stats", "The queue per kind and status, as Prometheus text");
   CLI11_PARSE(cli, argc, argv);
 
-  if (routes->parsed()) return PrintRoutes();
+  if (routes->parsed()) return PrintRoutes(routes_provider);
   // Only the commands that sign things (tokens, webhooks) need the secrets.
   auto config = LoadOrReport(serve->parsed() || dev->parsed() || seed->parsed());
   if (!config) return kExitConfig;
