@@ -785,6 +785,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Events from Stripe (served with PAYMENT_PROVIDER=stripe)
+         * @description Called by Stripe, not by clients. `Stripe-Signature` is checked over the raw body before
+         *     anything in it is read: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw
+         *     body)>`, several `v1` accepted, against each of the configured `STRIPE_WEBHOOK_SECRET`s
+         *     (while one is rolled), in constant time, with 300 seconds of tolerance on `t`. A
+         *     missing or malformed header, a wrong signature, an old timestamp or an altered body
+         *     answer 400 `invalid_signature` and nothing changes; a signed body that is not a readable
+         *     event answers 400 `bad_request`.
+         *
+         *     Every signed event is acknowledged (200), also a duplicate, one for an unknown order and
+         *     one of a type that is not handled; effects are the same as the local gateway's
+         *     (`payment_intent.succeeded` pays a pending order or refunds one that is no longer
+         *     pending; `payment_intent.payment_failed` leaves it pending), exactly once per event id.
+         */
+        post: operations["receiveStripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/media/{a}/{b}/{file}": {
         parameters: {
             query?: never;
@@ -1357,10 +1388,14 @@ export interface components {
         };
         OrderPaymentIntent: {
             /**
-             * @description The payment provider; `local` is the built-in gateway.
+             * @description The payment provider: `local` (the built-in gateway: confirm with a test card at
+             *     `/api/v1/payments/local/intents/{intent_id}/confirm`) or `stripe` (confirm with
+             *     Stripe.js and `publishable_key`).
              * @enum {string}
              */
-            provider: "local";
+            provider: "local" | "stripe";
+            /** @description `stripe` only: the key Stripe.js is loaded with. */
+            publishable_key?: string;
             /** @example pi_3f0c8e2a7d414a7e */
             intent_id: string;
             /** @description Lets the buyer's client confirm this intent; keep it from anyone else. */
@@ -3129,6 +3164,39 @@ export interface operations {
             header: {
                 /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256>`. */
                 "Local-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (processed now, or before). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceived"];
+                };
+            };
+            400: components["responses"]["InvalidSignature"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    receiveStripeWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]`. */
+                "Stripe-Signature": string;
             };
             path?: never;
             cookie?: never;

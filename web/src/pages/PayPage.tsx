@@ -155,6 +155,16 @@ function CardForm({
       queryClient.invalidateQueries({ queryKey: ["order", order.id] });
     return <ProblemNotice problem={problem} onRetry={() => intent.refetch()} />;
   }
+  if (intent.data && intent.data.provider !== "local") {
+    // PAYMENT_PROVIDER=stripe: paying takes Stripe.js (Stripe Elements), which this app does not
+    // load yet; the card form below only speaks to the built-in gateway.
+    return (
+      <p role="alert" className="rounded-md bg-amber-50 p-3 text-amber-900">
+        Card payments through Stripe are not available in this app yet. Your
+        order stays reserved until the time shown above.
+      </p>
+    );
+  }
   const problem = confirm.error ? toProblem(confirm.error) : null;
   const declined = problem?.status === 402;
   const set =
