@@ -76,7 +76,11 @@ export function Layout() {
           )}
         </nav>
       </header>
-      <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6">
+      <main
+        id="main"
+        tabIndex={-1}
+        className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 focus:outline-none"
+      >
         <Outlet />
       </main>
       <footer className="border-t border-slate-200 py-4 text-center text-xs text-slate-500">

@@ -17,7 +17,7 @@ export function ListingImage({
   if (!image) {
     return (
       <div
-        className={`flex items-center justify-center bg-slate-100 text-sm text-slate-400 ${className}`}
+        className={`flex items-center justify-center bg-slate-100 text-sm text-slate-600 ${className}`}
       >
         No photo
       </div>
