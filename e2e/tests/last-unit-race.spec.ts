@@ -27,7 +27,7 @@ test("two buyers race for the last unit: one order, and a clear sold-out message
       return Promise.race([paying, refused]);
     }),
   );
-  expect(outcomes.sort()).toEqual(["ordered", "sold out"]);
+  expect([...outcomes].sort()).toEqual(["ordered", "sold out"]);
   const loser = buyers[outcomes.indexOf("sold out")]!.page;
   await expect(loser.getByRole("alert")).toContainText("cannot be bought");
   await shot(loser, "flow4-sold-out");
