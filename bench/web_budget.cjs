@@ -10,16 +10,8 @@ const { chromium } = e2e("@playwright/test");
 
 const base = process.argv[2];
 const runs = Number(process.argv[3] ?? 5);
-const args = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-];
+// The e2e suite's Chromium and flags.
+const chromiumOptions = require("../e2e/chromium.json");
 
 // Bytes on the wire of one GET with this Accept-Encoding (the body is not decoded).
 function wireBytes(url, encoding) {
@@ -48,7 +40,10 @@ function median(values) {
 }
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? chromiumOptions.executablePath,
+    args: chromiumOptions.args,
+  });
   const cold = [];
   const warm = [];
   let scripts = [];

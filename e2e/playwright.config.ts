@@ -1,17 +1,12 @@
 import { defineConfig } from "@playwright/test";
+import { readFileSync } from "node:fs";
 
-// Debian's Chromium, never a downloaded browser; flags that work as root and keep it off the
-// network (only loopback resolves).
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-];
+// Debian's Chromium, never a downloaded browser, with flags that work as root and keep it off the
+// network (only loopback resolves): chromium.json, shared with bench/web.sh.
+const chromium = JSON.parse(readFileSync(new URL("./chromium.json", import.meta.url), "utf8")) as {
+  executablePath: string;
+  args: string[];
+};
 
 export default defineConfig({
   testDir: "tests",
@@ -27,7 +22,7 @@ export default defineConfig({
   use: {
     baseURL: process.env.E2E_BASE_URL,
     browserName: "chromium",
-    launchOptions: { executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: chromiumArgs },
+    launchOptions: { executablePath: process.env.CHROMIUM ?? chromium.executablePath, args: chromium.args },
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     actionTimeout: 15_000,
