@@ -20,7 +20,12 @@ function wireBytes(url, encoding) {
       .get(url, { headers: { "Accept-Encoding": encoding } }, (response) => {
         let bytes = 0;
         response.on("data", (chunk) => (bytes += chunk.length));
-        response.on("end", () => resolve({ bytes, encoding: response.headers["content-encoding"] ?? "identity" }));
+        response.on("end", () =>
+          resolve({
+            bytes,
+            encoding: response.headers["content-encoding"] ?? "identity",
+          }),
+        );
       })
       .on("error", reject);
   });
@@ -49,11 +54,14 @@ function median(values) {
   let scripts = [];
   for (let i = 0; i < runs; i++) {
     // A new context has an empty cache: a first visit.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+    });
     const page = await context.newPage();
     const seen = new Set();
     page.on("response", (response) => {
-      if (response.request().resourceType() === "script") seen.add(response.url());
+      if (response.request().resourceType() === "script")
+        seen.add(response.url());
     });
     await page.goto(base + "/", { waitUntil: "networkidle" });
     await page.getByRole("link", { name: /\$/ }).first().waitFor();
@@ -73,10 +81,18 @@ function median(values) {
   }
   const kb = (bytes) => (bytes / 1024).toFixed(1);
   const ms = (values) => values.map((v) => v.toFixed(0)).join(", ");
-  console.log(`scripts on the home page: ${scripts.length} (${scripts.map((u) => path.basename(u)).join(", ")})`);
-  console.log(`JS shipped: ${kb(gzip)} KiB gzip, ${kb(brotli)} KiB brotli (budget: 150 KB gzip)`);
-  console.log(`LCP, first visit: median ${median(cold).toFixed(0)} ms (runs: ${ms(cold)}) (budget: 1000 ms)`);
-  console.log(`LCP, reload with cache: median ${median(warm).toFixed(0)} ms (runs: ${ms(warm)})`);
+  console.log(
+    `scripts on the home page: ${scripts.length} (${scripts.map((u) => path.basename(u)).join(", ")})`,
+  );
+  console.log(
+    `JS shipped: ${kb(gzip)} KiB gzip, ${kb(brotli)} KiB brotli (budget: 150 KB gzip)`,
+  );
+  console.log(
+    `LCP, first visit: median ${median(cold).toFixed(0)} ms (runs: ${ms(cold)}) (budget: 1000 ms)`,
+  );
+  console.log(
+    `LCP, reload with cache: median ${median(warm).toFixed(0)} ms (runs: ${ms(warm)})`,
+  );
 })().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -3,7 +3,9 @@ import { readFileSync } from "node:fs";
 
 // Debian's Chromium, never a downloaded browser, with flags that work as root and keep it off the
 // network (only loopback resolves): chromium.json, shared with bench/web.sh.
-const chromium = JSON.parse(readFileSync(new URL("./chromium.json", import.meta.url), "utf8")) as {
+const chromium = JSON.parse(
+  readFileSync(new URL("./chromium.json", import.meta.url), "utf8"),
+) as {
   executablePath: string;
   args: string[];
 };
@@ -22,7 +24,10 @@ export default defineConfig({
   use: {
     baseURL: process.env.E2E_BASE_URL,
     browserName: "chromium",
-    launchOptions: { executablePath: process.env.CHROMIUM ?? chromium.executablePath, args: chromium.args },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM ?? chromium.executablePath,
+      args: chromium.args,
+    },
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     actionTimeout: 15_000,

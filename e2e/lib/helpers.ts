@@ -1,4 +1,9 @@
-import { expect, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
+import {
+  expect,
+  type Browser,
+  type BrowserContextOptions,
+  type Page,
+} from "@playwright/test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,7 +18,10 @@ export function unique(prefix: string): string {
 }
 
 export async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: path.join(artifacts, `${name}.png`),
+    fullPage: true,
+  });
 }
 
 export interface Person {
@@ -48,10 +56,15 @@ export interface NewListing {
 }
 
 // Creates a listing through the seller's form and returns its id (from the editor's URL).
-export async function createListing(seller: Page, listing: NewListing): Promise<number> {
+export async function createListing(
+  seller: Page,
+  listing: NewListing,
+): Promise<number> {
   await seller.goto("/sell/new");
   await seller.getByLabel("Title").fill(listing.title);
-  await seller.getByLabel("Description").fill("Works well. Collected from a smoke-free home.");
+  await seller
+    .getByLabel("Description")
+    .fill("Works well. Collected from a smoke-free home.");
   await seller.getByLabel("Price (USD)").fill(listing.price);
   await seller.getByLabel("Quantity on hand").fill(String(listing.quantity));
   await seller.getByLabel("Category").selectOption("home-garden");
@@ -63,7 +76,8 @@ export async function createListing(seller: Page, listing: NewListing): Promise<
 
 export async function addToCart(buyer: Page, listingId: number, quantity = 1) {
   await buyer.goto(`/listings/${listingId}`);
-  if (quantity > 1) await buyer.getByLabel("Quantity").selectOption(String(quantity));
+  if (quantity > 1)
+    await buyer.getByLabel("Quantity").selectOption(String(quantity));
   await buyer.getByRole("button", { name: "Add to cart" }).click();
   await expect(buyer.getByRole("status")).toContainText("Added to your cart");
 }

@@ -8,7 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const repoRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../..",
+);
 
 export interface RunningServer {
   baseUrl: string;
@@ -33,16 +36,25 @@ function secret(): string {
 
 // Migrates, starts the server with `overrides` on top of the test settings, and resolves once
 // /readyz answers 200.
-export async function startServer(overrides: Record<string, string> = {}): Promise<RunningServer> {
-  const bin = process.env.MARKETPLACE_BIN ?? path.join(repoRoot, "build/release/marketplace");
+export async function startServer(
+  overrides: Record<string, string> = {},
+): Promise<RunningServer> {
+  const bin =
+    process.env.MARKETPLACE_BIN ??
+    path.join(repoRoot, "build/release/marketplace");
   const webDir = process.env.WEB_DIR ?? path.join(repoRoot, "web/dist");
   if (!existsSync(path.join(webDir, "index.html"))) {
-    throw new Error(`no web app in ${webDir}: run \`npm run build\` in web/ first`);
+    throw new Error(
+      `no web app in ${webDir}: run \`npm run build\` in web/ first`,
+    );
   }
   const { DATABASE_URL, REDIS_URL } = process.env;
-  if (!DATABASE_URL || !REDIS_URL) throw new Error("DATABASE_URL and REDIS_URL must be set for the e2e suite");
+  if (!DATABASE_URL || !REDIS_URL)
+    throw new Error("DATABASE_URL and REDIS_URL must be set for the e2e suite");
 
-  const mediaDir = mkdtempSync(path.join(os.tmpdir(), "marketplace-e2e-media-"));
+  const mediaDir = mkdtempSync(
+    path.join(os.tmpdir(), "marketplace-e2e-media-"),
+  );
   const port = await freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -59,7 +71,10 @@ export async function startServer(overrides: Record<string, string> = {}): Promi
     WEB_DIR: webDir,
     ...overrides,
   };
-  execFileSync(bin, ["migrate"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(bin, ["migrate"], {
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 
   const child = spawn(bin, ["dev"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -81,13 +96,20 @@ export async function startServer(overrides: Record<string, string> = {}): Promi
   for (;;) {
     if (exited !== undefined) {
       rmSync(mediaDir, { recursive: true, force: true });
-      throw new Error(`marketplace dev exited during start-up (${exited})\n--- its output ---\n${output}`);
+      throw new Error(
+        `marketplace dev exited during start-up (${exited})\n--- its output ---\n${output}`,
+      );
     }
-    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`marketplace dev not ready at ${baseUrl} within 30 s\n--- its output ---\n${output}`);
+      throw new Error(
+        `marketplace dev not ready at ${baseUrl} within 30 s\n--- its output ---\n${output}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -98,12 +120,16 @@ export async function startServer(overrides: Record<string, string> = {}): Promi
       if (exited === undefined) child.kill("SIGTERM");
       const status = await Promise.race([
         exit,
-        new Promise<string>((resolve) => setTimeout(() => resolve("no exit within 15 s"), 15_000)),
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve("no exit within 15 s"), 15_000),
+        ),
       ]);
       if (exited === undefined) child.kill("SIGKILL");
       rmSync(mediaDir, { recursive: true, force: true });
       if (status !== "exit code 0") {
-        throw new Error(`marketplace dev did not stop cleanly (${status}).\n--- its output ---\n${output}`);
+        throw new Error(
+          `marketplace dev did not stop cleanly (${status}).\n--- its output ---\n${output}`,
+        );
       }
       return status;
     },

@@ -1,21 +1,41 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { addToCart, checkOut, createListing, kJpeg, signUp, unique } from "../lib/helpers";
+import {
+  addToCart,
+  checkOut,
+  createListing,
+  kJpeg,
+  signUp,
+  unique,
+} from "../lib/helpers";
 
 // WCAG 2 A and AA rules; any serious or critical violation fails, with what axe found.
 async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
   const serious = results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    );
   expect(serious, `${what}: ${serious.join("\n")}`).toEqual([]);
 }
 
-test("every page passes axe's WCAG 2.1 A/AA checks, signed out and in", async ({ browser }) => {
+test("every page passes axe's WCAG 2.1 A/AA checks, signed out and in", async ({
+  browser,
+}) => {
   const seller = await signUp(browser, "a11yseller");
-  const listingId = await createListing(seller.page, { title: `Linen throw ${unique("")}`, price: "35", quantity: 4 });
+  const listingId = await createListing(seller.page, {
+    title: `Linen throw ${unique("")}`,
+    price: "35",
+    quantity: 4,
+  });
   await seller.page.locator('input[type="file"]').setInputFiles([kJpeg]);
-  await expect(seller.page.getByRole("img", { name: "Photo 1 (main)" })).toBeVisible();
+  await expect(
+    seller.page.getByRole("img", { name: "Photo 1 (main)" }),
+  ).toBeVisible();
   await expectAccessible(seller.page, "listing editor");
   await seller.page.goto("/sell");
   await expectAccessible(seller.page, "seller's listings");
@@ -23,7 +43,13 @@ test("every page passes axe's WCAG 2.1 A/AA checks, signed out and in", async ({
   await expectAccessible(seller.page, "settings");
 
   const visitor = await (await browser.newContext()).newPage();
-  for (const path of ["/", "/signin", "/signup", `/listings/${listingId}`, "/no-such-page"]) {
+  for (const path of [
+    "/",
+    "/signin",
+    "/signup",
+    `/listings/${listingId}`,
+    "/no-such-page",
+  ]) {
     await visitor.goto(path);
     await visitor.getByRole("heading", { level: 1 }).waitFor();
     await expectAccessible(visitor, path);
@@ -40,11 +66,15 @@ test("every page passes axe's WCAG 2.1 A/AA checks, signed out and in", async ({
   await expect(buyer.page.getByTestId("order-status")).toBeVisible();
   await expectAccessible(buyer.page, "order");
   await buyer.page.goto("/orders");
-  await expect(buyer.page.getByRole("link", { name: new RegExp(`Order #${orderId}`) })).toBeVisible();
+  await expect(
+    buyer.page.getByRole("link", { name: new RegExp(`Order #${orderId}`) }),
+  ).toBeVisible();
   await expectAccessible(buyer.page, "orders");
 });
 
-test("the keyboard reaches the content first and every control of the search form", async ({ page }) => {
+test("the keyboard reaches the content first and every control of the search form", async ({
+  page,
+}) => {
   await page.goto("/");
   await page.keyboard.press("Tab");
   const skip = page.getByRole("link", { name: "Skip to content" });

@@ -12,12 +12,16 @@ test("a user renames themselves, is told a wrong current password where they typ
   await page.getByLabel("Display name").fill("Grace Hopper");
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByRole("status")).toHaveText("Profile saved.");
-  await expect(page.getByRole("link", { name: "Settings" })).toHaveText("Grace Hopper");
+  await expect(page.getByRole("link", { name: "Settings" })).toHaveText(
+    "Grace Hopper",
+  );
 
   await page.getByLabel("Current password").fill("not my password");
   await page.getByLabel("New password").fill("another long password");
   await page.getByRole("button", { name: "Change password" }).click();
-  await expect(page.getByLabel("Current password")).toHaveAccessibleDescription("is incorrect");
+  await expect(page.getByLabel("Current password")).toHaveAccessibleDescription(
+    "is incorrect",
+  );
   await shot(page, "settings-wrong-password");
 
   const remove = page.getByRole("button", { name: "Delete my account" });
@@ -32,5 +36,7 @@ test("a user renames themselves, is told a wrong current password where they typ
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toBeVisible();
   await page.goto(`/users/${user.username}`);
-  await expect(page.getByRole("heading", { name: "Seller not found" })).toBeVisible();
+  await expect(
+    page.getByRole("heading", { name: "Seller not found" }),
+  ).toBeVisible();
 });

@@ -1,7 +1,17 @@
 import { expect, test } from "@playwright/test";
-import { addToCart, checkOut, createListing, payWithCard, shot, signUp, unique } from "../lib/helpers";
+import {
+  addToCart,
+  checkOut,
+  createListing,
+  payWithCard,
+  shot,
+  signUp,
+  unique,
+} from "../lib/helpers";
 
-test("cancelling a paid order before shipping refunds it and returns the stock", async ({ browser }) => {
+test("cancelling a paid order before shipping refunds it and returns the stock", async ({
+  browser,
+}) => {
   const seller = await signUp(browser, "seller");
   const listingId = await createListing(seller.page, {
     title: `Walnut stool ${unique("")}`,
@@ -12,7 +22,9 @@ test("cancelling a paid order before shipping refunds it and returns the stock",
   await addToCart(buyer.page, listingId, 2);
   const orderId = await checkOut(buyer.page);
   await payWithCard(buyer.page, "4242 4242 4242 4242");
-  await expect(buyer.page.getByRole("status")).toContainText("Payment received");
+  await expect(buyer.page.getByRole("status")).toContainText(
+    "Payment received",
+  );
 
   await buyer.page.goto(`/listings/${listingId}`);
   await expect(buyer.page.getByRole("status")).toHaveText("Sold out");

@@ -5,7 +5,11 @@ test("an edit made on a stale copy of a listing is stopped, then applied to the 
   browser,
 }) => {
   const seller = await signUp(browser, "editor");
-  const listingId = await createListing(seller.page, { title: `Oak shelf ${unique("")}`, price: "25", quantity: 2 });
+  const listingId = await createListing(seller.page, {
+    title: `Oak shelf ${unique("")}`,
+    price: "25",
+    quantity: 2,
+  });
   const first = seller.page;
   const second = await first.context().newPage();
   await second.goto(`/sell/listings/${listingId}`);

@@ -3,8 +3,12 @@ import { shot, signUp } from "../lib/helpers";
 
 const kKey = "marketplace.session";
 
-async function storedSession(page: Page): Promise<{ accessToken: string; refreshToken: string }> {
-  return JSON.parse((await page.evaluate((key) => localStorage.getItem(key), kKey)) ?? "null");
+async function storedSession(
+  page: Page,
+): Promise<{ accessToken: string; refreshToken: string }> {
+  return JSON.parse(
+    (await page.evaluate((key) => localStorage.getItem(key), kKey)) ?? "null",
+  );
 }
 
 // An access token the server refuses as it would an expired one: same shape, wrong signature.
@@ -31,7 +35,9 @@ test("an access token that stops working mid-session is refreshed without the us
   // Both tabs ask at once with the refused token: one rotates, the other takes the new pair
   // (a second rotation with the same refresh token would revoke the whole session).
   await Promise.all([first.goto("/orders"), second.goto("/cart")]);
-  await expect(first.getByText("You have not ordered anything yet.")).toBeVisible();
+  await expect(
+    first.getByText("You have not ordered anything yet."),
+  ).toBeVisible();
   await expect(second.getByText("Your cart is empty.")).toBeVisible();
   await expect(first).toHaveURL(/\/orders$/);
   await expect(second).toHaveURL(/\/cart$/);
@@ -43,7 +49,9 @@ test("an access token that stops working mid-session is refreshed without the us
   // Still signed in everywhere afterwards: the session was not revoked by a reused token.
   await first.reload();
   await expect(first.getByRole("button", { name: "Sign out" })).toBeVisible();
-  await expect(first.getByText("You have not ordered anything yet.")).toBeVisible();
+  await expect(
+    first.getByText("You have not ordered anything yet."),
+  ).toBeVisible();
   await shot(first, "flow5-after-refresh");
 });
 
@@ -58,5 +66,7 @@ test("a refused refresh signs the user out cleanly", async ({ browser }) => {
   await buyer.page.goto("/orders");
   await expect(buyer.page).toHaveURL(/\/signin\?next=%2Forders$/);
   await expect(buyer.page.getByRole("link", { name: "Sign in" })).toBeVisible();
-  expect(await buyer.page.evaluate((key) => localStorage.getItem(key), kKey)).toBeNull();
+  expect(
+    await buyer.page.evaluate((key) => localStorage.getItem(key), kKey),
+  ).toBeNull();
 });
