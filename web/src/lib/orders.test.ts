@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Order } from "../api/types";
-import { pendingOrderPolling } from "./orders";
+import { describeEvent, pendingOrderPolling } from "./orders";
 
 function order(status: Order["status"], expiresInMs: number): Order {
   return {
@@ -24,5 +24,45 @@ describe("pendingOrderPolling", () => {
       500,
     );
     expect(pendingOrderPolling(order("paid", 60_000), true)).toBe(false);
+  });
+});
+
+describe("describeEvent", () => {
+  const items = [{ id: 17, title: "Brass lamp" }] as Order["items"];
+  const at = "2026-01-01T00:00:00Z";
+
+  it("says what happened to the order and who did it", () => {
+    expect(
+      describeEvent(
+        { type: "order.placed", item_id: null, actor: "buyer", created_at: at },
+        items,
+      ),
+    ).toBe("Order placed, by the buyer");
+    expect(
+      describeEvent(
+        {
+          type: "payment.failed",
+          item_id: null,
+          actor: "provider",
+          created_at: at,
+        },
+        items,
+      ),
+    ).toBe("Payment failed, by the payment provider");
+  });
+
+  it("names the item of an item's event by its title", () => {
+    expect(
+      describeEvent(
+        { type: "item.shipped", item_id: 17, actor: "seller", created_at: at },
+        items,
+      ),
+    ).toBe("Item shipped: Brass lamp, by the seller");
+    expect(
+      describeEvent(
+        { type: "expired", item_id: 99, actor: "system", created_at: at },
+        items,
+      ),
+    ).toBe("Expired: item 99, automatically");
   });
 });

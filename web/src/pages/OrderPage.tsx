@@ -15,7 +15,7 @@ import {
   QueryGate,
 } from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
-import { pendingOrderPolling } from "../lib/orders";
+import { describeEvent, pendingOrderPolling } from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
 
 export function OrderPage() {
@@ -168,9 +168,13 @@ function OrderView({
           <ol className="mt-2 space-y-1 text-sm">
             {order.events.map((event, i) => (
               <li key={i}>
-                <span className="font-medium capitalize">{event.type}</span>
-                {event.item_id !== null && ` (item ${event.item_id})`} ·{" "}
-                {event.actor} · {formatDate(event.created_at)}
+                <span className="font-medium">
+                  {describeEvent(event, order.items)}
+                </span>
+                <span className="text-slate-600">
+                  {" "}
+                  · {formatDate(event.created_at)}
+                </span>
               </li>
             ))}
           </ol>
