@@ -153,6 +153,8 @@ std::optional<StaticFiles> StaticFiles::Load(const fs::path& root) {
     }
     files.files_.emplace(std::move(url), std::move(file));
   }
+  // index.html through a link is not loaded: then there is no app to serve.
+  if (!files.files_.contains(kIndex)) return std::nullopt;
   return files;
 }
 

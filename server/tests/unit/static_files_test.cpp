@@ -75,6 +75,23 @@ TEST_F(StaticFilesTest, LoadsNothingWithoutAnIndexHtml) {
   EXPECT_FALSE(StaticFiles::Load(root_ / "missing").has_value());
 }
 
+TEST_F(StaticFilesTest, FollowsNoLinksNotEvenToIndexHtml) {
+  fs::create_symlink(root_.parent_path(), root_ / "outside");
+  fs::create_symlink(root_.parent_path() / (root_.filename().string() + "-secret.txt"),
+                     root_ / "secret.txt");
+  std::optional<StaticFiles> files = StaticFiles::Load(root_);
+  ASSERT_TRUE(files.has_value());
+  Request request;
+  request.path = "/secret.txt";
+  EXPECT_EQ(files->Serve(request).status, 404);
+  request.path = "/outside/" + root_.filename().string() + "-secret.txt";
+  EXPECT_EQ(files->Serve(request).status, 404);
+
+  fs::rename(root_ / "index.html", root_ / "real-index.html");
+  fs::create_symlink(root_ / "real-index.html", root_ / "index.html");
+  EXPECT_FALSE(StaticFiles::Load(root_).has_value());
+}
+
 TEST_F(StaticFilesTest, ServesHashedAssetsAsImmutableWithTheirContentType) {
   Response js = Get("/assets/index-abc123.js");
   EXPECT_EQ(js.status, 200);
