@@ -79,6 +79,8 @@ test("a seller lists with two photos; a buyer finds it, pays after a declined ca
 
   // 3. The seller sees the sale and ships it with a tracking code.
   await seller.page.goto("/orders?role=seller");
+  await seller.page.getByLabel("Status").selectOption("paid");
+  await expect(seller.page).toHaveURL(/\/orders\?role=seller&status=paid$/);
   await seller.page
     .getByRole("link", { name: new RegExp(`Order #${orderId}`) })
     .click();

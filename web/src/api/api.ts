@@ -11,6 +11,7 @@ import type {
   Order,
   OrderPage,
   OrderPaymentIntent,
+  OrderStatus,
   PublicUser,
   RegisterRequest,
   ShippingAddressInput,
@@ -149,10 +150,14 @@ export const api = {
         { headers: { "Idempotency-Key": idempotencyKey } },
       )
     ).data,
-  orders: async (role: "buyer" | "seller", cursor?: string) =>
+  orders: async (
+    role: "buyer" | "seller",
+    status?: OrderStatus,
+    cursor?: string,
+  ) =>
     (
       await http.get<OrderPage>(`${v1}/orders`, {
-        params: params({ role, cursor }),
+        params: params({ role, status, cursor }),
       })
     ).data,
   order: async (id: number) =>

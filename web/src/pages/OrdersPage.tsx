@@ -3,17 +3,42 @@ import { Link, useSearchParams } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import { StatusBadge } from "../components/StatusBadge";
-import { Button, PageHeading, ProblemNotice, Skeleton } from "../components/ui";
+import type { OrderStatus } from "../api/types";
+import {
+  Button,
+  PageHeading,
+  ProblemNotice,
+  Select,
+  Skeleton,
+} from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
+
+const kStatuses: [OrderStatus, string][] = [
+  ["pending_payment", "Awaiting payment"],
+  ["paid", "Paid"],
+  ["completed", "Completed"],
+  ["cancelled", "Cancelled"],
+  ["expired", "Expired"],
+];
 
 export function OrdersPage() {
   const [params, setParams] = useSearchParams();
   const role = params.get("role") === "seller" ? "seller" : "buyer";
+  const status = kStatuses.find(
+    ([value]) => value === params.get("status"),
+  )?.[0];
+  const show = (next: { role?: string; status?: string }) => {
+    const query = new URLSearchParams();
+    if ((next.role ?? role) === "seller") query.set("role", "seller");
+    const nextStatus = "status" in next ? next.status : status;
+    if (nextStatus) query.set("status", nextStatus);
+    setParams(query);
+  };
   useTitle(role === "seller" ? "Orders to ship" : "Your orders");
   const orders = useInfiniteQuery({
-    queryKey: ["orders", role],
-    queryFn: ({ pageParam }) => api.orders(role, pageParam),
+    queryKey: ["orders", role, status],
+    queryFn: ({ pageParam }) => api.orders(role, status, pageParam),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.next_cursor ?? undefined,
     refetchOnMount: "always",
@@ -23,21 +48,31 @@ export function OrdersPage() {
   return (
     <div>
       <PageHeading>Orders</PageHeading>
-      <div role="tablist" aria-label="Orders" className="mb-4 flex gap-2">
+      <div className="mb-4 flex flex-wrap items-end gap-2">
         {(["buyer", "seller"] as const).map((tab) => (
           <button
             key={tab}
-            role="tab"
             type="button"
-            aria-selected={role === tab}
-            onClick={() =>
-              setParams(tab === "seller" ? { role: "seller" } : {})
-            }
+            aria-pressed={role === tab}
+            onClick={() => show({ role: tab })}
             className={`rounded-md px-3 py-1.5 text-sm font-medium ${role === tab ? "bg-indigo-600 text-white" : "bg-white text-slate-700 shadow-sm"}`}
           >
             {tab === "buyer" ? "Purchases" : "Sales"}
           </button>
         ))}
+        <Select
+          label="Status"
+          className="ml-auto"
+          value={status ?? ""}
+          onChange={(e) => show({ status: e.target.value || undefined })}
+        >
+          <option value="">Any status</option>
+          {kStatuses.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </Select>
       </div>
       {orders.isPending && <Skeleton className="h-32 w-full" />}
       {orders.error && (
@@ -48,9 +83,11 @@ export function OrdersPage() {
       )}
       {orders.isSuccess && items.length === 0 && (
         <p className="rounded-md border border-dashed border-slate-300 p-8 text-center text-slate-600">
-          {role === "buyer"
-            ? "You have not ordered anything yet."
-            : "Nobody has ordered from you yet."}
+          {status
+            ? "No orders in this state."
+            : role === "buyer"
+              ? "You have not ordered anything yet."
+              : "Nobody has ordered from you yet."}
         </p>
       )}
       <ul className="space-y-3">
