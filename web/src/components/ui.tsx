@@ -6,6 +6,7 @@ import type {
 import { useId } from "react";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { toProblem, type ApiProblem } from "../api/errors";
+import { formatMoney } from "../lib/format";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -182,4 +183,19 @@ export function QueryGate<T>({
     );
   }
   return children(query.data);
+}
+
+export function TotalRow({
+  cents,
+  currency,
+}: {
+  cents: number;
+  currency: string;
+}) {
+  return (
+    <p className="mt-3 flex justify-between border-t pt-2 font-semibold">
+      <span>Total</span>
+      <span>{formatMoney(cents, currency)}</span>
+    </p>
+  );
 }

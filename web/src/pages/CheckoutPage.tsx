@@ -10,6 +10,7 @@ import {
   PageHeading,
   ProblemNotice,
   QueryGate,
+  TotalRow,
 } from "../components/ui";
 import { checkoutLineMessage } from "../lib/cart";
 import { formatMoney } from "../lib/format";
@@ -229,10 +230,7 @@ function CheckoutForm({ cart }: { cart: Cart }) {
             </li>
           ))}
         </ul>
-        <p className="mt-3 flex justify-between border-t pt-2 font-semibold">
-          <span>Total</span>
-          <span>{formatMoney(cart.total_cents, cart.currency)}</span>
-        </p>
+        <TotalRow cents={cart.total_cents} currency={cart.currency} />
       </aside>
     </div>
   );

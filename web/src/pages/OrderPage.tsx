@@ -13,6 +13,7 @@ import {
   PageHeading,
   ProblemNotice,
   QueryGate,
+  TotalRow,
 } from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
 import { describeEvent, pendingOrderPolling } from "../lib/orders";
@@ -123,10 +124,7 @@ function OrderView({
             </li>
           ))}
         </ul>
-        <p className="mt-2 flex justify-between border-t pt-2 font-semibold">
-          <span>Total</span>
-          <span>{formatMoney(order.total_cents, order.currency)}</span>
-        </p>
+        <TotalRow cents={order.total_cents} currency={order.currency} />
       </section>
       <div className="grid gap-6 md:grid-cols-2">
         <section
