@@ -143,6 +143,11 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
   handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
   if (!stripe_) handlers::AddLocalGatewayRoutes(router_, local_gateway_);
+  if (shared.web) {
+    const http::StaticFiles& web = *shared.web;
+    router_.SetFallback(
+        [&web](http::Request& request) -> Task<http::Response> { co_return web.Serve(request); });
+  }
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
@@ -264,6 +269,13 @@ int Serve(const Config& given) {
   std::uint16_t port = http::ResolvePort(config.http_host, config.http_port);
   if (config.local_webhook_url.empty()) config.local_webhook_url = OwnWebhookUrl(config, port);
   Shared shared(config);
+  shared.web = http::StaticFiles::Load(config.web_dir);
+  if (shared.web) {
+    spdlog::info("serving the web app from {} ({} files)", config.web_dir,
+                 shared.web->file_count());
+  } else {
+    spdlog::info("no web app in {} (build it with `npm run build` in web/)", config.web_dir);
+  }
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::unique_ptr<http::Server>> servers;
   http::ServerOptions options{.address = config.http_host,

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,7 @@
 #include "handlers/system.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/worker.hpp"
 #include "services/accounts/auth_service.hpp"
@@ -61,6 +63,8 @@ struct Shared {
   // Calls to payment and address providers' APIs (libcurl, blocking), off the io threads.
   boost::asio::thread_pool provider_pool;
   HttpMetrics metrics;
+  // The web app, loaded by Serve (nothing when it is not built).
+  std::optional<http::StaticFiles> web;
 };
 
 // Everything one io thread owns (shared-nothing): its io_context, its PostgreSQL pool and Redis

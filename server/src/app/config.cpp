@@ -80,11 +80,13 @@ std::vector<std::string> SplitList(std::string_view text) {
   return out;
 }
 
-std::string DefaultMigrationsDir() {
+// A path in the checkout the binary was built from (so that it works from any working
+// directory), or relative to the working directory when that is not known.
+std::string InSourceDir(const std::string& relative) {
 #ifdef MARKET_SOURCE_DIR
-  return std::string(MARKET_SOURCE_DIR) + "/server/migrations";
+  return std::string(MARKET_SOURCE_DIR) + "/" + relative;
 #else
-  return "server/migrations";
+  return relative;
 #endif
 }
 
@@ -327,9 +329,10 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   read("SCHEDULER_STANDBY_RETRY", DurationUpTo(std::chrono::minutes(1)),
        "must be a duration of 1s to 1m, e.g. 2s", config.scheduler_standby_retry);
 
-  config.migrations_dir = get("MIGRATIONS_DIR").value_or(DefaultMigrationsDir());
+  config.migrations_dir = get("MIGRATIONS_DIR").value_or(InSourceDir("server/migrations"));
   if (auto v = get("VAR_DIR")) config.var_dir = *v;
   config.media_dir = get("MEDIA_DIR").value_or(config.var_dir + "/media");
+  config.web_dir = get("WEB_DIR").value_or(InSourceDir("web/dist"));
 
   if (!errors.empty()) {
     return Error{.code = ErrorCode::kValidationFailed,

@@ -69,6 +69,9 @@ struct Config {
   bool background_work = false;
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
   unsigned media_threads = 1;
+  // The built web app (`npm run build` in web/), served for the paths no API route takes: WEB_DIR,
+  // by default the checkout's web/dist. Not served when it holds no index.html.
+  std::string web_dir;
 
   // `marketplace worker`: jobs run at once, how often it looks for due jobs when no
   // notification wakes it, how long a claimed job stays leased without a heartbeat (a worker that

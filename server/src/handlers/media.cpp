@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/offload.hpp"
+#include "http/conditional.hpp"
 
 namespace market::handlers {
 namespace {
@@ -23,20 +24,6 @@ std::string_view ContentTypeOf(std::string_view file) {
   return "application/octet-stream";
 }
 
-// If-None-Match holds "*" or a list of entity tags, compared weakly (RFC 9110 §13.1.2).
-bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    std::size_t comma = header.find(',');
-    std::string_view tag = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == "*" || tag == etag) return true;
-  }
-  return false;
-}
-
 struct Loaded {
   bool found = false;
   std::string bytes;  // empty when only existence was asked
@@ -49,7 +36,7 @@ Task<Response> ServeMedia(const services::MediaReader& media, asio::thread_pool&
                     std::string(request.PathParam("b")) + "/" + std::string(file);
   // The file name is the content hash; it is only trusted once the store has accepted the key.
   std::string etag = "\"" + std::string(file.substr(0, file.find('.'))) + "\"";
-  bool not_modified = IfNoneMatchMatches(request.Header("if-none-match"), etag);
+  bool not_modified = http::IfNoneMatchMatches(request.Header("if-none-match"), etag);
 
   auto load = [&media, key = std::move(key), not_modified]() {
     Loaded loaded;

@@ -120,6 +120,10 @@ Task<Response> Router::Dispatch(Request& request) const {
     if (!allow.empty()) allow += ", ";
     allow += MethodName(kAllowOrder[i]);
   }
+  if (!path_exists && fallback_ &&
+      (request.method == Method::kGet || request.method == Method::kHead)) {
+    co_return co_await fallback_(request);
+  }
   if (!path_exists) {
     co_return ErrorResponse(MakeError(
         ErrorCode::kNotFound,
@@ -138,6 +142,8 @@ std::vector<Route> Router::Routes() const {
   for (const auto& entry : entries_) routes.push_back(Route{entry.method, entry.pattern});
   return routes;
 }
+
+void Router::SetFallback(Handler handler) { fallback_ = std::move(handler); }
 
 void Router::WrapHandlers(const std::function<Handler(const Route&, Handler)>& wrap) {
   for (auto& entry : entries_) {

@@ -27,6 +27,9 @@ class Router {
   // by the GET handler when no HEAD route exists.
   Task<Response> Dispatch(Request& request) const;
   std::vector<Route> Routes() const;
+  // Answers GET and HEAD requests whose path matches no route (the web app's files and client
+  // routes); without one they are 404. Not part of Routes().
+  void SetFallback(Handler handler);
   // Replaces every handler with wrap(route, handler): for cross-cutting concerns that need the
   // route pattern, such as per-route metrics. Call before serving.
   void WrapHandlers(const std::function<Handler(const Route&, Handler)>& wrap);
@@ -39,6 +42,7 @@ class Router {
     Handler handler;
   };
   std::vector<Entry> entries_;
+  Handler fallback_;
 };
 
 }  // namespace market::http

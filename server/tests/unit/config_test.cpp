@@ -38,6 +38,15 @@ TEST(Config, DefaultsAreUsableInDev) {
   EXPECT_EQ(config->access_ttl, 600s);
 }
 
+TEST(Config, ServesTheCheckoutsWebBuildUnlessWebDirIsSet) {
+  auto by_default = Load({});
+  ASSERT_TRUE(by_default.ok());
+  EXPECT_TRUE(by_default->web_dir.ends_with("web/dist")) << by_default->web_dir;
+  auto set = Load({{"WEB_DIR", "/srv/marketplace/web"}});
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->web_dir, "/srv/marketplace/web");
+}
+
 TEST(Config, RequiresDatabaseAndRedis) {
   auto config = LoadConfig([](const std::string&) { return std::optional<std::string>(); });
   ASSERT_FALSE(config.ok());

@@ -69,6 +69,20 @@ TEST(Router, UnknownPathIs404WithStandardBody) {
   EXPECT_EQ(message, "No route for GET /b.");
 }
 
+TEST(Router, FallbackAnswersOnlyGetAndHeadOfUnknownPaths) {
+  Router router;
+  router.Add(Method::kGet, "/api/v1/items", Named("items"));
+  router.Add(Method::kPost, "/api/v1/orders", Named("orders"));
+  router.SetFallback(Named("fallback"));
+  EXPECT_EQ(Dispatch(router, Method::kGet, "/cart").body, "fallback");
+  EXPECT_EQ(Dispatch(router, Method::kHead, "/cart").body, "fallback");
+  EXPECT_EQ(Dispatch(router, Method::kGet, "/api/v1/items").body, "items");
+  EXPECT_EQ(Dispatch(router, Method::kPost, "/cart").status, 404);
+  // A known path keeps its 405: the fallback is not a route for every method.
+  EXPECT_EQ(Dispatch(router, Method::kGet, "/api/v1/orders").status, 405);
+  EXPECT_TRUE(router.Routes().size() == 2);
+}
+
 TEST(Router, KnownPathWithOtherMethodIs405WithAllow) {
   Router router;
   router.Add(Method::kGet, "/items/{id}", Named("get"));

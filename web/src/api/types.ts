@@ -1,0 +1,27 @@
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+export type Me = Schemas["Me"];
+export type PublicUser = Schemas["PublicUser"];
+export type AuthResponse = Schemas["AuthResponse"];
+export type RegisterRequest = Schemas["RegisterRequest"];
+export type Listing = Schemas["Listing"];
+export type ListingSummary = Schemas["ListingSummary"];
+export type ListingPage = Schemas["ListingPage"];
+export type ListingImage = Schemas["Image"];
+export type CategorySlug = Schemas["CategorySlug"];
+export type Condition = Schemas["Condition"];
+export type ListingSort = Schemas["ListingSort"];
+export type CreateListingRequest = Schemas["CreateListingRequest"];
+export type UpdateListingRequest = Schemas["UpdateListingRequest"];
+export type Cart = Schemas["Cart"];
+export type CartLine = Schemas["CartLine"];
+export type CartLineProblem = Schemas["CartLineProblem"];
+export type ShippingAddressInput = Schemas["ShippingAddressInput"];
+export type Order = Schemas["Order"];
+export type OrderItem = Schemas["OrderItem"];
+export type OrderPage = Schemas["OrderPage"];
+export type OrderStatus = Schemas["OrderStatus"];
+export type OrderPaymentIntent = Schemas["OrderPaymentIntent"];
+export type ConfirmPaymentRequest = Schemas["ConfirmPaymentRequest"];
+export type ApiErrorBody = Schemas["Error"];
