@@ -807,7 +807,12 @@ export interface paths {
          *     Every signed event is acknowledged (200), also a duplicate, one for an unknown order and
          *     one of a type that is not handled; effects are the same as the local gateway's
          *     (`payment_intent.succeeded` pays a pending order or refunds one that is no longer
-         *     pending; `payment_intent.payment_failed` leaves it pending), exactly once per event id.
+         *     pending; `payment_intent.payment_failed` leaves it pending), exactly once per event id,
+         *     in any order. Disputes and refunds find their order by the payment intent:
+         *     `charge.dispute.created` puts a paid order on hold (event `payment.disputed`: cancel, ship
+         *     and deliver answer 409 until `charge.dispute.closed`, event `payment.dispute_closed`);
+         *     `charge.refunded` confirms our own refund, or records one made at Stripe
+         *     (`payment.refunded`).
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -1473,7 +1478,9 @@ export interface components {
             object?: "event";
             /**
              * @description `payment_intent.succeeded`, `payment_intent.payment_failed`,
-             *     `payment_intent.canceled`, `charge.refunded`; others are acknowledged and ignored.
+             *     `charge.dispute.created`, `charge.dispute.closed`, `charge.refunded` are acted on;
+             *     others (`payment_intent.canceled`, `payment_intent.requires_action`, …) are
+             *     acknowledged and ignored.
              * @example payment_intent.succeeded
              */
             type: string;
