@@ -17,6 +17,7 @@
 #include "app/openapi_spec.hpp"
 #include "common/unavailable.hpp"
 #include "handlers/accounts.hpp"
+#include "handlers/addresses.hpp"
 #include "handlers/cart.hpp"
 #include "handlers/listings.hpp"
 #include "handlers/media.hpp"
@@ -94,7 +95,10 @@ Shared::Shared(const Config& config)
       hash_pool(config.password_hash_threads),
       cursors(config.jwt_secret, "listing cursor"),
       media(config.media_dir),
-      media_pool(config.media_threads) {}
+      media_pool(config.media_threads),
+      places(config.geo_data_dir.empty() ? clients::PlaceIndex()
+                                         : clients::PlaceIndex::LoadFiles(config.geo_data_dir)),
+      geocoder(places) {}
 
 Shard::Shard(const Config& config, Shared& shared)
     : clock_(shared.clock),
@@ -116,9 +120,15 @@ Shard::Shard(const Config& config, Shared& shared)
       orders_repository_(pool_),
       local_gateway_(pool_, LocalGatewayOptionsFrom(config), shared.clock),
       payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
+      addresses_repository_(pool_),
+      addresses_(addresses_repository_, shared.geocoder, rate_limiter_, shared.clock,
+                 services::AddressesOptions{.rate_limits = config.rate_limits,
+                                            .geo_per_user = config.rate_limit_geo_user,
+                                            .geo_per_ip = config.rate_limit_geo_ip}),
       checkout_(pool_, orders_repository_, stock_gate_, shared.clock,
                 services::CheckoutOptions{.payment_ttl = config.order_payment_ttl,
-                                          .max_pending_orders = config.max_pending_orders}),
+                                          .max_pending_orders = config.max_pending_orders},
+                &addresses_),
       orders_(pool_, orders_repository_, stock_gate_, payments_, shared.clock,
               services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}) {
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
@@ -132,6 +142,7 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddListingRoutes(router_, auth_, listings_);
   handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
+  handlers::AddAddressRoutes(router_, auth_, addresses_);
   handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
   handlers::AddLocalGatewayRoutes(router_, local_gateway_);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {

@@ -13,6 +13,8 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "auth/signer.hpp"
+#include "clients/geocoding/offline_geocoder.hpp"
+#include "clients/geocoding/place_index.hpp"
 #include "clients/media/file_media_store.hpp"
 #include "clients/media/vips_image_processor.hpp"
 #include "clients/payments/local_gateway.hpp"
@@ -25,11 +27,13 @@
 #include "jobs/worker.hpp"
 #include "services/accounts/auth_service.hpp"
 #include "services/accounts/users_service.hpp"
+#include "services/addresses/addresses_service.hpp"
 #include "services/cart/cart_service.hpp"
 #include "services/listings/listings_service.hpp"
 #include "services/orders/checkout_service.hpp"
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
+#include "storage/pg/addresses_repository.hpp"
 #include "storage/pg/carts_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/orders_repository.hpp"
@@ -57,6 +61,10 @@ struct Shared {
   // Image decoding and media file I/O: blocking work kept off the io threads.
   boost::asio::thread_pool media_pool;
   HttpMetrics metrics;
+  // The offline geocoder's data, loaded once from config.geo_data_dir (empty when that is unset,
+  // as for `marketplace routes`), and the geocoder over it.
+  clients::PlaceIndex places;
+  clients::OfflineGeocoder geocoder;
 };
 
 // Everything one io thread owns (shared-nothing): its io_context, its PostgreSQL pool and Redis
@@ -103,6 +111,8 @@ class Shard {
   pg::PgOrdersRepository orders_repository_;
   clients::LocalGateway local_gateway_;
   services::PaymentsService payments_;
+  pg::PgAddressesRepository addresses_repository_;
+  services::AddressesService addresses_;
   services::CheckoutService checkout_;
   services::OrdersService orders_;
   handlers::SystemProbes probes_;

@@ -78,13 +78,16 @@ std::vector<std::string> SplitList(std::string_view text) {
   return out;
 }
 
-std::string DefaultMigrationsDir() {
+// A directory of the source tree: where migrations and the offline geo data live by default.
+std::string SourcePath(const char* relative) {
 #ifdef MARKET_SOURCE_DIR
-  return std::string(MARKET_SOURCE_DIR) + "/server/migrations";
+  return std::string(MARKET_SOURCE_DIR) + "/" + relative;
 #else
-  return "server/migrations";
+  return relative;
 #endif
 }
+
+std::string DefaultMigrationsDir() { return SourcePath("server/migrations"); }
 
 }  // namespace
 
@@ -246,6 +249,19 @@ Result<Config> LoadConfig(const Getenv& getenv) {
       config.local_webhook_url = *v;
     }
   }
+  if (auto v = get("GEOCODER")) {
+    if (*v == "offline") {
+      config.geocoder = *v;
+    } else {
+      bad("GEOCODER", "must be offline");
+    }
+  }
+  if (auto v = get("GOOGLE_MAPS_API_KEY")) config.google_maps_api_key = *v;
+  config.geo_data_dir = get("GEO_DATA_DIR").value_or(SourcePath("data/geo/build"));
+  read("RATE_LIMIT_GEO_USER", ParseRateRule, "must be BURST/PERIOD, e.g. 120/1m",
+       config.rate_limit_geo_user);
+  read("RATE_LIMIT_GEO_IP", ParseRateRule, "must be BURST/PERIOD, e.g. 600/1m",
+       config.rate_limit_geo_ip);
   read("MEDIA_THREADS", InRange<unsigned>(1, 16), "must be 1 to 16", config.media_threads);
 
   read("WORKER_CONCURRENCY", InRange<int>(1, 256), "must be 1 to 256", config.worker_concurrency);

@@ -57,6 +57,14 @@ struct Config {
   // Where the local gateway delivers its events: this server's webhook unless set.
   std::string local_webhook_url;
 
+  // Address checks and the address form's lookups: `offline` (data built by scripts/setup into
+  // geo_data_dir). The Google key is read for the google geocoder to come; it is never logged.
+  std::string geocoder = "offline";
+  std::string google_maps_api_key;
+  std::string geo_data_dir;
+  services::RateRule rate_limit_geo_user{120, std::chrono::milliseconds(500)};
+  services::RateRule rate_limit_geo_ip{600, std::chrono::milliseconds(100)};
+
   // Background work in this process (`marketplace dev`): a job worker and the scheduler.
   bool background_work = false;
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media
