@@ -15,6 +15,27 @@ using http::Response;
 using services::AddressesService;
 using services::AuthService;
 
+struct AddressBody {
+  domain::ShippingAddress address;
+  bool is_default = false;
+};
+
+// A JSON body of address fields, and is_default when `with_default`.
+Result<AddressBody> ReadAddressBody(const Request& request, bool with_default) {
+  auto body = ParseJsonObject(request);
+  if (!body.ok()) return std::move(body).error();
+  FieldReader fields(*body);
+  AddressBody out{.address = ReadAddress(fields)};
+  if (with_default) {
+    out.is_default = fields.OptionalBool("is_default").value_or(false);
+    RejectNonAddressFields(fields, {"is_default"});
+  } else {
+    RejectNonAddressFields(fields);
+  }
+  if (!fields.ok()) return fields.error();
+  return out;
+}
+
 Response NoSuchAddress() {
   return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such address."));
 }
@@ -30,15 +51,10 @@ Task<Response> ListAddresses(AuthService& auth, AddressesService& addresses, Req
 Task<Response> AddAddress(AuthService& auth, AddressesService& addresses, Request& request) {
   auto user = co_await auth.Authenticate(request.Header("authorization"));
   if (!user.ok()) co_return AuthErrorResponse(user.error());
-  auto body = ParseJsonObject(request);
+  auto body = ReadAddressBody(request, true);
   if (!body.ok()) co_return http::ErrorResponse(body.error());
-  FieldReader fields(*body);
-  domain::ShippingAddress address = ReadAddress(fields);
-  bool is_default = fields.OptionalBool("is_default").value_or(false);
-  RejectNonAddressFields(fields, {"is_default"});
-  if (!fields.ok()) co_return http::ErrorResponse(fields.error());
 
-  auto added = co_await addresses.Add(*user, std::move(address), is_default);
+  auto added = co_await addresses.Add(*user, std::move(body->address), body->is_default);
   if (!added.ok()) co_return http::ErrorResponse(added.error());
   Response response = http::Json(201, SavedAddressJson(*added));
   response.SetHeader("Location", "/api/v1/me/addresses/" + std::to_string(added->id.value));
@@ -75,14 +91,10 @@ Task<Response> RemoveAddress(AuthService& auth, AddressesService& addresses, Req
 Task<Response> ValidateAddress(AuthService& auth, AddressesService& addresses, Request& request) {
   auto user = co_await auth.Authenticate(request.Header("authorization"));
   if (!user.ok()) co_return AuthErrorResponse(user.error());
-  auto body = ParseJsonObject(request);
+  auto body = ReadAddressBody(request, false);
   if (!body.ok()) co_return http::ErrorResponse(body.error());
-  FieldReader fields(*body);
-  domain::ShippingAddress address = ReadAddress(fields);
-  RejectNonAddressFields(fields);
-  if (!fields.ok()) co_return http::ErrorResponse(fields.error());
 
-  auto check = co_await addresses.Validate(*user, request.remote_ip, std::move(address));
+  auto check = co_await addresses.Validate(*user, request.remote_ip, std::move(body->address));
   if (!check.ok()) co_return http::ErrorResponse(check.error());
   co_return http::Json(200, AddressCheckJson(*check));
 }

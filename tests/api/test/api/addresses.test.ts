@@ -12,21 +12,14 @@ import {
   randomLoopbackAddress,
   register,
   type Order,
+  type ShippingAddress,
 } from "../../lib/fixtures.js";
 import { kCleanExit, startServer, type RunningServer } from "../../lib/server.js";
 
 const kAddresses = "/api/v1/me/addresses";
 
-interface SavedAddress {
+interface SavedAddress extends ShippingAddress {
   id: number;
-  recipient_name: string;
-  line1: string;
-  line2: string;
-  city: string;
-  region: string;
-  postal_code: string;
-  country: string;
-  phone: string;
   is_default: boolean;
   validation: {
     precision: string;
