@@ -52,6 +52,16 @@ clients::LocalGatewayOptions LocalGatewayOptionsFrom(const Config& config) {
                                       .webhook_secret = config.local_webhook_secret};
 }
 
+std::unique_ptr<clients::GoogleGeocoder> GoogleGeocoderFrom(const Config& config, Shared& shared,
+                                                            services::GeocodeCache& cache) {
+  if (config.geocoder != "google") return nullptr;
+  return std::make_unique<clients::GoogleGeocoder>(
+      clients::GoogleOptions{.api_key = config.google_maps_api_key,
+                             .base_url = config.google_maps_base_url,
+                             .timeout = config.google_maps_timeout},
+      shared.geo_pool, cache, shared.geocoder, shared.places);
+}
+
 pg::PoolOptions PoolOptionsFrom(const Config& config) {
   return pg::PoolOptions{.conninfo = config.database_url, .max_size = config.database_pool_size};
 }
@@ -98,7 +108,8 @@ Shared::Shared(const Config& config)
       media_pool(config.media_threads),
       places(config.geo_data_dir.empty() ? clients::PlaceIndex()
                                          : clients::PlaceIndex::LoadFiles(config.geo_data_dir)),
-      geocoder(places) {}
+      geocoder(places),
+      geo_pool(config.geocoder == "google" ? 4 : 1) {}
 
 Shard::Shard(const Config& config, Shared& shared)
     : clock_(shared.clock),
@@ -120,8 +131,12 @@ Shard::Shard(const Config& config, Shared& shared)
       orders_repository_(pool_),
       local_gateway_(pool_, LocalGatewayOptionsFrom(config), shared.clock),
       payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
+      geocode_cache_(redis_),
+      google_(GoogleGeocoderFrom(config, shared, geocode_cache_)),
       addresses_repository_(pool_),
-      addresses_(addresses_repository_, shared.geocoder, rate_limiter_, shared.clock,
+      addresses_(addresses_repository_,
+                 google_ ? static_cast<services::Geocoder&>(*google_) : shared.geocoder,
+                 rate_limiter_, shared.clock,
                  services::AddressesOptions{.rate_limits = config.rate_limits,
                                             .geo_per_user = config.rate_limit_geo_user,
                                             .geo_per_ip = config.rate_limit_geo_ip}),

@@ -13,6 +13,7 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "auth/signer.hpp"
+#include "clients/geocoding/google_geocoder.hpp"
 #include "clients/geocoding/offline_geocoder.hpp"
 #include "clients/geocoding/place_index.hpp"
 #include "clients/media/file_media_store.hpp"
@@ -41,6 +42,7 @@
 #include "storage/pg/sessions_repository.hpp"
 #include "storage/pg/users_repository.hpp"
 #include "storage/redis/client.hpp"
+#include "storage/redis/geocode_cache.hpp"
 #include "storage/redis/rate_limiter.hpp"
 #include "storage/redis/stock_gate.hpp"
 
@@ -65,6 +67,8 @@ struct Shared {
   // as for `marketplace routes`), and the geocoder over it.
   clients::PlaceIndex places;
   clients::OfflineGeocoder geocoder;
+  // Blocking calls to Google (GEOCODER=google).
+  boost::asio::thread_pool geo_pool;
 };
 
 // Everything one io thread owns (shared-nothing): its io_context, its PostgreSQL pool and Redis
@@ -111,6 +115,9 @@ class Shard {
   pg::PgOrdersRepository orders_repository_;
   clients::LocalGateway local_gateway_;
   services::PaymentsService payments_;
+  redis::RedisGeocodeCache geocode_cache_;
+  // GEOCODER=google only; otherwise the shared offline geocoder answers.
+  std::unique_ptr<clients::GoogleGeocoder> google_;
   pg::PgAddressesRepository addresses_repository_;
   services::AddressesService addresses_;
   services::CheckoutService checkout_;

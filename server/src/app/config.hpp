@@ -58,9 +58,12 @@ struct Config {
   std::string local_webhook_url;
 
   // Address checks and the address form's lookups: `offline` (data built by scripts/setup into
-  // geo_data_dir). The Google key is read for the google geocoder to come; it is never logged.
+  // geo_data_dir) or `google` (needs the key; falls back to offline). The key is never logged.
   std::string geocoder = "offline";
   std::string google_maps_api_key;
+  // Tests only (MARKETPLACE_ENV=test): the stand-in or a server of their own.
+  std::string google_maps_base_url = "https://maps.googleapis.com";
+  std::chrono::milliseconds google_maps_timeout{3000};
   std::string geo_data_dir;
   services::RateRule rate_limit_geo_user{120, std::chrono::milliseconds(500)};
   services::RateRule rate_limit_geo_ip{600, std::chrono::milliseconds(100)};

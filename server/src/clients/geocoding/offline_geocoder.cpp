@@ -41,9 +41,8 @@ Task<domain::AddressCheck> OfflineGeocoder::Check(const domain::ShippingAddress&
   co_return CheckNow(address);
 }
 
-Task<std::vector<services::PlaceSuggestion>> OfflineGeocoder::Suggest(
-    const std::string& query, const std::optional<std::string>& country, const std::string&,
-    std::size_t limit) {
+std::vector<services::PlaceSuggestion> OfflineGeocoder::SuggestNow(
+    const std::string& query, const std::optional<std::string>& country, std::size_t limit) const {
   std::vector<services::PlaceSuggestion> suggestions;
   for (const Place* place : index_.StartingWith(query, country, limit)) {
     std::string region = place->country == "US" ? place->admin : std::string();
@@ -56,7 +55,13 @@ Task<std::vector<services::PlaceSuggestion>> OfflineGeocoder::Suggest(
                                                     .country = place->country,
                                                     .place_id = OfflinePlaceId(*place)});
   }
-  co_return suggestions;
+  return suggestions;
+}
+
+Task<std::vector<services::PlaceSuggestion>> OfflineGeocoder::Suggest(
+    const std::string& query, const std::optional<std::string>& country, const std::string&,
+    std::size_t limit) {
+  co_return SuggestNow(query, country, limit);
 }
 
 }  // namespace market::clients

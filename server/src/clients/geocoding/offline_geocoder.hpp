@@ -12,8 +12,11 @@ class OfflineGeocoder final : public services::Geocoder {
  public:
   explicit OfflineGeocoder(const PlaceIndex& index) : index_(index) {}
 
-  // The same as Check, without a coroutine (the google adapter falls back on it).
+  // The same as Check and Suggest, without a coroutine (the google adapter falls back on them).
   domain::AddressCheck CheckNow(const domain::ShippingAddress& address) const;
+  std::vector<services::PlaceSuggestion> SuggestNow(const std::string& query,
+                                                    const std::optional<std::string>& country,
+                                                    std::size_t limit) const;
 
   Task<domain::AddressCheck> Check(const domain::ShippingAddress& address) override;
   Task<std::vector<services::PlaceSuggestion>> Suggest(const std::string& query,

@@ -1,0 +1,108 @@
+#include "clients/geocoding/google_geocoder.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "auth/tokens.hpp"
+#include "clients/geocoding/curl_get.hpp"
+#include "clients/geocoding/google_response.hpp"
+#include "common/offload.hpp"
+
+namespace market::clients {
+namespace {
+
+constexpr std::string_view kGeocodePath = "/maps/api/geocode/json";
+constexpr std::string_view kAutocompletePath = "/maps/api/place/autocomplete/json";
+
+Task<void> Pause(std::chrono::milliseconds delay) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+  co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+}  // namespace
+
+GoogleGeocoder::GoogleGeocoder(GoogleOptions options, boost::asio::thread_pool& pool,
+                               services::GeocodeCache& cache, const OfflineGeocoder& offline,
+                               const PlaceIndex& places)
+    : options_(std::move(options)), pool_(pool), cache_(cache), offline_(offline), places_(places) {
+  std::string::size_type question = options_.base_url.find('?');
+  base_ = options_.base_url.substr(0, question);
+  while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  if (question != std::string::npos) base_query_ = options_.base_url.substr(question + 1);
+}
+
+template <class Read>
+Task<std::optional<std::string>> GoogleGeocoder::Fetch(const std::string& path,
+                                                       const std::string& query, Read read) {
+  // The key stays out of the cache key (and out of every log line).
+  const std::string cache_key = "google:" + auth::Sha256(path + "?" + query);
+  if (std::optional<std::string> cached = co_await cache_.Get(cache_key)) co_return cached;
+
+  std::string url = base_ + path + "?" + query + "&key=" + PercentEncode(options_.api_key);
+  if (!base_query_.empty()) url += "&" + base_query_;
+  std::chrono::milliseconds backoff = options_.backoff;
+  for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
+    auto get = [url, timeout = options_.timeout] { return CurlGet(url, timeout); };
+    HttpAnswer answer = co_await Offload(pool_, std::move(get));
+    std::string why;
+    if (!answer.error.empty()) {
+      why = answer.error;
+    } else if (answer.status >= 500) {
+      why = "HTTP " + std::to_string(answer.status);
+    } else if (answer.status != 200) {
+      spdlog::error("google {}: HTTP {}, not retried", path, answer.status);
+      co_return std::nullopt;
+    } else {
+      GoogleOutcome outcome = read(answer.body);
+      if (outcome == GoogleOutcome::kAnswered) {
+        co_await cache_.Put(cache_key, answer.body, options_.cache_ttl);
+        co_return std::move(answer.body);
+      }
+      if (outcome == GoogleOutcome::kFailed) {
+        spdlog::error("google {}: refused the request, not retried", path);
+        co_return std::nullopt;
+      }
+      why = "asked to retry (OVER_QUERY_LIMIT or UNKNOWN_ERROR)";
+    }
+    spdlog::warn("google {}: attempt {} of {} failed: {}", path, attempt, options_.attempts, why);
+    if (attempt < options_.attempts) {
+      co_await Pause(backoff);
+      backoff *= 2;
+    }
+  }
+  co_return std::nullopt;
+}
+
+Task<domain::AddressCheck> GoogleGeocoder::Check(const domain::ShippingAddress& address) {
+  domain::ShippingAddress given = address;
+  if (!given.postal_code.empty()) {
+    given.postal_code = PlaceIndex::NormalizePostalCode(given.country, given.postal_code);
+    if (!places_.PostalCodeFits(given.country, given.postal_code))
+      co_return offline_.CheckNow(address);
+  }
+  auto read = [&given](const std::string& body) {
+    return ReadGeocodeResponse(body, given).outcome;
+  };
+  std::optional<std::string> body =
+      co_await Fetch(std::string(kGeocodePath), GeocodeQuery(given), read);
+  if (!body) co_return offline_.CheckNow(address);
+  co_return ReadGeocodeResponse(*body, given).check;
+}
+
+Task<std::vector<services::PlaceSuggestion>> GoogleGeocoder::Suggest(
+    const std::string& query, const std::optional<std::string>& country, const std::string& session,
+    std::size_t limit) {
+  std::string params = "input=" + PercentEncode(query) + "&types=" + PercentEncode("(cities)") +
+                       "&sessiontoken=" + PercentEncode(session);
+  if (country) params += "&components=" + PercentEncode("country:" + *country);
+  auto read = [limit](const std::string& body) {
+    return ReadAutocompleteResponse(body, limit).outcome;
+  };
+  std::optional<std::string> body = co_await Fetch(std::string(kAutocompletePath), params, read);
+  if (!body) co_return offline_.SuggestNow(query, country, limit);
+  co_return ReadAutocompleteResponse(*body, limit).suggestions;
+}
+
+}  // namespace market::clients
