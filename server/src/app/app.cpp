@@ -59,7 +59,7 @@ std::unique_ptr<clients::GoogleGeocoder> GoogleGeocoderFrom(const Config& config
       clients::GoogleOptions{.api_key = config.google_maps_api_key,
                              .base_url = config.google_maps_base_url,
                              .timeout = config.google_maps_timeout},
-      shared.geo_pool, cache, shared.geocoder, shared.places);
+      shared.geo_pool, cache, shared.geocoder, shared.places, shared.google_metrics);
 }
 
 pg::PoolOptions PoolOptionsFrom(const Config& config) {
@@ -149,7 +149,10 @@ Shard::Shard(const Config& config, Shared& shared)
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
   probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
-  probes_.metrics = [&metrics] { return metrics.Render(); };
+  const clients::GoogleMetrics* google = google_ ? &shared.google_metrics : nullptr;
+  probes_.metrics = [&metrics, google] {
+    return google ? metrics.Render() + google->Render() : metrics.Render();
+  };
   probes_.openapi_yaml = OpenApiYaml();
 
   handlers::AddSystemRoutes(router_, probes_);

@@ -67,8 +67,9 @@ struct Shared {
   // as for `marketplace routes`), and the geocoder over it.
   clients::PlaceIndex places;
   clients::OfflineGeocoder geocoder;
-  // Blocking calls to Google (GEOCODER=google).
+  // Blocking calls to Google (GEOCODER=google), and what became of them.
   boost::asio::thread_pool geo_pool;
+  clients::GoogleMetrics google_metrics;
 };
 
 // Everything one io thread owns (shared-nothing): its io_context, its PostgreSQL pool and Redis

@@ -25,8 +25,13 @@ Task<void> Pause(std::chrono::milliseconds delay) {
 
 GoogleGeocoder::GoogleGeocoder(GoogleOptions options, boost::asio::thread_pool& pool,
                                services::GeocodeCache& cache, const OfflineGeocoder& offline,
-                               const PlaceIndex& places)
-    : options_(std::move(options)), pool_(pool), cache_(cache), offline_(offline), places_(places) {
+                               const PlaceIndex& places, GoogleMetrics& metrics)
+    : options_(std::move(options)),
+      pool_(pool),
+      cache_(cache),
+      offline_(offline),
+      places_(places),
+      metrics_(metrics) {
   std::string::size_type question = options_.base_url.find('?');
   base_ = options_.base_url.substr(0, question);
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
@@ -34,18 +39,24 @@ GoogleGeocoder::GoogleGeocoder(GoogleOptions options, boost::asio::thread_pool& 
 }
 
 template <class Read>
-Task<std::optional<std::string>> GoogleGeocoder::Fetch(const std::string& path,
-                                                       const std::string& query, Read read) {
+Task<std::optional<std::string>> GoogleGeocoder::Fetch(GoogleApi api, const std::string& query,
+                                                       Read read) {
+  const std::string path(api == GoogleApi::kGeocode ? kGeocodePath : kAutocompletePath);
   // The key stays out of the cache key (and out of every log line).
   const std::string cache_key = "google:" + auth::Sha256(path + "?" + query);
-  if (std::optional<std::string> cached = co_await cache_.Get(cache_key)) co_return cached;
+  if (std::optional<std::string> cached = co_await cache_.Get(cache_key)) {
+    metrics_.Count(api, GoogleResult::kCached);
+    co_return cached;
+  }
 
   std::string url = base_ + path + "?" + query + "&key=" + PercentEncode(options_.api_key);
   if (!base_query_.empty()) url += "&" + base_query_;
   std::chrono::milliseconds backoff = options_.backoff;
   for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
     auto get = [url, timeout = options_.timeout] { return CurlGet(url, timeout); };
+    auto started = std::chrono::steady_clock::now();
     HttpAnswer answer = co_await Offload(pool_, std::move(get));
+    metrics_.Spent(api, std::chrono::steady_clock::now() - started);
     std::string why;
     if (!answer.error.empty()) {
       why = answer.error;
@@ -53,25 +64,28 @@ Task<std::optional<std::string>> GoogleGeocoder::Fetch(const std::string& path,
       why = "HTTP " + std::to_string(answer.status);
     } else if (answer.status != 200) {
       spdlog::error("google {}: HTTP {}, not retried", path, answer.status);
-      co_return std::nullopt;
+      break;
     } else {
       GoogleOutcome outcome = read(answer.body);
       if (outcome == GoogleOutcome::kAnswered) {
+        metrics_.Count(api, GoogleResult::kAnswered);
         co_await cache_.Put(cache_key, answer.body, options_.cache_ttl);
         co_return std::move(answer.body);
       }
       if (outcome == GoogleOutcome::kFailed) {
         spdlog::error("google {}: refused the request, not retried", path);
-        co_return std::nullopt;
+        break;
       }
       why = "asked to retry (OVER_QUERY_LIMIT or UNKNOWN_ERROR)";
     }
     spdlog::warn("google {}: attempt {} of {} failed: {}", path, attempt, options_.attempts, why);
     if (attempt < options_.attempts) {
+      metrics_.Count(api, GoogleResult::kRetried);
       co_await Pause(backoff);
       backoff *= 2;
     }
   }
+  metrics_.Count(api, GoogleResult::kGaveUp);
   co_return std::nullopt;
 }
 
@@ -85,8 +99,7 @@ Task<domain::AddressCheck> GoogleGeocoder::Check(const domain::ShippingAddress& 
   auto read = [&given](const std::string& body) {
     return ReadGeocodeResponse(body, given).outcome;
   };
-  std::optional<std::string> body =
-      co_await Fetch(std::string(kGeocodePath), GeocodeQuery(given), read);
+  std::optional<std::string> body = co_await Fetch(GoogleApi::kGeocode, GeocodeQuery(given), read);
   if (!body) co_return offline_.CheckNow(address);
   co_return ReadGeocodeResponse(*body, given).check;
 }
@@ -100,7 +113,7 @@ Task<std::vector<services::PlaceSuggestion>> GoogleGeocoder::Suggest(
   auto read = [limit](const std::string& body) {
     return ReadAutocompleteResponse(body, limit).outcome;
   };
-  std::optional<std::string> body = co_await Fetch(std::string(kAutocompletePath), params, read);
+  std::optional<std::string> body = co_await Fetch(GoogleApi::kAutocomplete, params, read);
   if (!body) co_return offline_.SuggestNow(query, country, limit);
   co_return ReadAutocompleteResponse(*body, limit).suggestions;
 }

@@ -6,6 +6,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "clients/geocoding/google_metrics.hpp"
 #include "clients/geocoding/offline_geocoder.hpp"
 #include "services/addresses/geocode_cache.hpp"
 #include "services/addresses/geocoder.hpp"
@@ -33,7 +34,7 @@ class GoogleGeocoder final : public services::Geocoder {
  public:
   GoogleGeocoder(GoogleOptions options, boost::asio::thread_pool& pool,
                  services::GeocodeCache& cache, const OfflineGeocoder& offline,
-                 const PlaceIndex& places);
+                 const PlaceIndex& places, GoogleMetrics& metrics);
 
   Task<domain::AddressCheck> Check(const domain::ShippingAddress& address) override;
   Task<std::vector<services::PlaceSuggestion>> Suggest(const std::string& query,
@@ -45,8 +46,7 @@ class GoogleGeocoder final : public services::Geocoder {
   // The body of an answered request (from the cache, or fetched and cached), or nothing when
   // every attempt failed. `read` sorts an answer: kRetry bodies are tried again.
   template <class Read>
-  Task<std::optional<std::string>> Fetch(const std::string& path, const std::string& query,
-                                         Read read);
+  Task<std::optional<std::string>> Fetch(GoogleApi api, const std::string& query, Read read);
 
   GoogleOptions options_;
   std::string base_;
@@ -55,6 +55,7 @@ class GoogleGeocoder final : public services::Geocoder {
   services::GeocodeCache& cache_;
   const OfflineGeocoder& offline_;
   const PlaceIndex& places_;
+  GoogleMetrics& metrics_;
 };
 
 }  // namespace market::clients

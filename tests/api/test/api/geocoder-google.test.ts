@@ -233,6 +233,21 @@ describe("GEOCODER=google", () => {
     expect(res.body.suggestions[0]).toMatchObject({ description: "Paris, France", city: "Paris" });
   });
 
+  it("counts every call in /metrics by API and result", async () => {
+    const token = await user();
+    const metric = async (api: string, result: string): Promise<number> => {
+      const res = await fetch(`${server!.baseUrl}/metrics`);
+      const line = (await res.text()).split("\n").find((l) => l.startsWith(`google_maps_calls_total{api="${api}",result="${result}"}`));
+      expect(line, `${api} ${result}`).toBeDefined();
+      return Number(line!.split(" ").pop());
+    };
+    const before = { retried: await metric("geocode", "retried"), gaveUp: await metric("geocode", "gave_up") };
+    mode = { kind: "status", codes: [503, 503, 503] };
+    await validate(token, address("DE", "Berlin"));
+    expect(await metric("geocode", "retried")).toBe(before.retried + 2);
+    expect(await metric("geocode", "gave_up")).toBe(before.gaveUp + 1);
+  });
+
   it("saves addresses in the address book with Google's answer", async () => {
     const token = await user();
     mode = { kind: "stand-in", example: "response" };
