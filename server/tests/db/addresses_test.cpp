@@ -288,6 +288,26 @@ TEST_F(AddressesTest, AnOrderKeepsItsAddressAfterTheAddressIsEditedAndDeleted) {
   EXPECT_EQ(RunTask(io_, orders_.Find(order))->shipping_address, saved.address);
 }
 
+TEST_F(AddressesTest, ARetryAfterTheAddressIsDeletedGetsTheSameOrder) {
+  services::Principal buyer = BuyerWithCart();
+  SavedAddress saved = Add(buyer);
+  std::string key = "key-" + RandomSuffix();
+  auto placed = RunTask(io_, checkout_.PlaceOrder(buyer, key, "body", saved.id));
+  ASSERT_TRUE(placed.ok()) << placed.error().message;
+  ASSERT_TRUE(RunTask(io_, addresses_.Remove(buyer, saved.id)).ok());
+
+  auto retried = RunTask(io_, checkout_.PlaceOrder(buyer, key, "body", saved.id));
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_TRUE(retried->replayed);
+  EXPECT_EQ(retried->order.id, placed->order.id);
+  auto other_body = RunTask(io_, checkout_.PlaceOrder(buyer, key, "another body", saved.id));
+  ASSERT_FALSE(other_body.ok());
+  EXPECT_EQ(other_body.error().fields.at(0).field, "Idempotency-Key");
+  auto fresh = RunTask(io_, checkout_.PlaceOrder(buyer, "key-" + RandomSuffix(), "body", saved.id));
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(fresh.error().fields.at(0).field, "address_id");
+}
+
 TEST_F(AddressesTest, CheckoutRefusesAnotherUsersAddress) {
   services::Principal buyer = BuyerWithCart();
   services::Principal other = NewUser();

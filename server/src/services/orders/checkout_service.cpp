@@ -38,6 +38,14 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
   Result<domain::ShippingAddress> resolved =
       ValidationError({{"address_id", "is not one of your addresses"}});
   if (addresses_ != nullptr) resolved = co_await addresses_->Saved(buyer, address, "address_id");
+  if (!resolved.ok()) {
+    // A retry of a checkout that succeeded gets its order back even when the address is gone
+    // now: the order's own copy stands in, and the key's check decides (replay or mismatch).
+    std::optional<domain::OrderId> earlier = co_await orders_.KeyOrder(buyer.user.id, key);
+    std::optional<domain::Order> order;
+    if (earlier) order = co_await orders_.Find(*earlier);
+    if (order) resolved = std::move(order->shipping_address);
+  }
   co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(resolved));
 }
 
