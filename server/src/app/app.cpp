@@ -24,6 +24,7 @@
 #include "handlers/orders.hpp"
 #include "handlers/payments_local.hpp"
 #include "jobs/builtin_handlers.hpp"
+#include "jobs/deliveries.hpp"
 #include "jobs/maintenance.hpp"
 #include "jobs/metrics.hpp"
 #include "jobs/schedule.hpp"
@@ -129,7 +130,8 @@ Shard::Shard(const Config& config, Shared& shared)
       carts_repository_(pool_),
       cart_(carts_repository_, listings_repository_),
       orders_repository_(pool_),
-      local_gateway_(pool_, LocalGatewayOptionsFrom(config), shared.clock),
+      jobs_queue_(pool_),
+      local_gateway_(pool_, jobs_queue_, LocalGatewayOptionsFrom(config), shared.clock),
       payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
       geocode_cache_(redis_),
       google_(GoogleGeocoderFrom(config, shared, geocode_cache_)),
@@ -171,6 +173,11 @@ Shard::Shard(const Config& config, Shared& shared)
   });
 }
 
+std::string OwnWebhookUrl(const Config& config, std::uint16_t port) {
+  const std::string host = config.http_host == "0.0.0.0" ? "127.0.0.1" : config.http_host;
+  return "http://" + host + ":" + std::to_string(port) + "/api/v1/payments/webhooks/local";
+}
+
 jobs::WorkerOptions WorkerOptionsFrom(const Config& config) {
   return jobs::WorkerOptions{
       .concurrency = config.worker_concurrency,
@@ -185,10 +192,10 @@ jobs::SchedulerOptions SchedulerOptionsFrom(const Config& config) {
 }
 
 // The job worker and the scheduler of `marketplace dev`, on the first shard's io thread, as
-// `marketplace worker` and `marketplace scheduler` run them: the maintenance jobs run on that
-// shard's services; the queue has a pool of its own, so that running jobs never take the HTTP
-// requests' connections, and the scheduler its leader session (another process's scheduler may
-// lead instead: this one then stands by).
+// `marketplace worker` and `marketplace scheduler` run them: the maintenance jobs and webhook
+// deliveries run on that shard's services; the queue has a pool of its own, so that running jobs
+// never take the HTTP requests' connections, and the scheduler its leader session (another
+// process's scheduler may lead instead: this one then stands by).
 struct Shard::InProcessJobs {
   InProcessJobs(const Config& config, Shard& shard)
       : pool(shard.io_.get_executor(),
@@ -199,8 +206,8 @@ struct Shard::InProcessJobs {
         repository(shard.pool_),
         maintenance(shard.orders_, shard.payments_, shard.orders_repository_, shard.stock_gate_,
                     repository, maintenance_metrics),
-        worker(shard.io_.get_executor(), queue, Handlers(maintenance), WorkerOptionsFrom(config),
-               metrics),
+        worker(shard.io_.get_executor(), queue, Handlers(maintenance, shard.local_gateway_),
+               WorkerOptionsFrom(config), metrics),
         store(shard.io_.get_executor(), config.database_url),
         scheduled_queue(store.pool()),
         scheduler(shard.io_.get_executor(), store, scheduled_queue, jobs::MarketplaceSchedule(),
@@ -211,9 +218,11 @@ struct Shard::InProcessJobs {
     }
   }
 
-  const jobs::HandlerRegistry& Handlers(jobs::Maintenance& jobs) {
+  const jobs::HandlerRegistry& Handlers(jobs::Maintenance& jobs,
+                                        services::WebhookDeliveries& deliveries) {
     jobs::AddBuiltinHandlers(handlers);
     jobs::AddMaintenanceHandlers(handlers, jobs);
+    jobs::AddDeliveryHandlers(handlers, deliveries, maintenance_metrics);
     return handlers;
   }
 
@@ -233,34 +242,7 @@ struct Shard::InProcessJobs {
 
 Shard::~Shard() = default;
 
-Task<void> Shard::RunLoop(Shard* shard, Loop* loop) {
-  while (!loop->stopping) {
-    try {
-      co_await loop->step();
-    } catch (const std::exception& e) {
-      spdlog::warn("{}: {}", loop->name, e.what());
-    }
-    if (loop->stopping) break;
-    loop->timer.expires_after(loop->interval);
-    boost::system::error_code ignored;
-    co_await loop->timer.async_wait(
-        boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-  }
-  --shard->background_running_;
-}
-
 void Shard::StartBackground(const Config& config) {
-  auto add = [this](std::string name, std::chrono::milliseconds interval,
-                    std::function<Task<void>()> step) {
-    loops_.push_back(std::unique_ptr<Loop>(
-        new Loop{std::move(name), interval, std::move(step), boost::asio::steady_timer(io_)}));
-  };
-  add("local gateway deliveries", local_gateway_.delivery_interval(),
-      [this]() -> Task<void> { return local_gateway_.DeliverAllDue(); });
-  for (auto& loop : loops_) {
-    ++background_running_;
-    boost::asio::co_spawn(io_, RunLoop(this, loop.get()), boost::asio::detached);
-  }
   if (config.background_work) {
     jobs_ = std::make_unique<InProcessJobs>(config, *this);
     if (jobs_->listener) jobs_->listener->Start();
@@ -284,12 +266,6 @@ void Shard::Ended(const char* what, std::exception_ptr failure) {
 }
 
 void Shard::StopBackground() {
-  boost::asio::post(io_, [this] {
-    for (auto& loop : loops_) {
-      loop->stopping = true;
-      loop->timer.cancel();
-    }
-  });
   if (jobs_) {
     if (jobs_->listener) jobs_->listener->Stop();
     jobs_->worker.Stop();
@@ -300,11 +276,7 @@ void Shard::StopBackground() {
 int Serve(const Config& given) {
   Config config = given;
   std::uint16_t port = http::ResolvePort(config.http_host, config.http_port);
-  if (config.local_webhook_url.empty()) {
-    std::string host = config.http_host == "0.0.0.0" ? "127.0.0.1" : config.http_host;
-    config.local_webhook_url =
-        "http://" + host + ":" + std::to_string(port) + "/api/v1/payments/webhooks/local";
-  }
+  if (config.local_webhook_url.empty()) config.local_webhook_url = OwnWebhookUrl(config, port);
   Shared shared(config);
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::unique_ptr<http::Server>> servers;

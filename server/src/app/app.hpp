@@ -36,6 +36,7 @@
 #include "services/payments/payments_service.hpp"
 #include "storage/pg/addresses_repository.hpp"
 #include "storage/pg/carts_repository.hpp"
+#include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/orders_repository.hpp"
 #include "storage/pg/pool.hpp"
@@ -83,13 +84,12 @@ class Shard {
   const http::Router& router() const { return router_; }
   pg::Pool& pool() { return pool_; }
 
-  // Background work on this shard's io thread: the local gateway's webhook deliveries and, when
-  // config.background_work (`marketplace dev`), a job worker and the scheduler in-process, as
-  // `marketplace worker` and `marketplace scheduler` would run them. Stop() asks the loops to
-  // end after the step they are in and the worker to finish its running jobs.
+  // Background work on this shard's io thread when config.background_work (`marketplace dev`): a
+  // job worker and the scheduler in-process, as `marketplace worker` and `marketplace scheduler`
+  // would run them. Stop() asks the worker to finish its running jobs.
   void StartBackground(const Config& config);
   void StopBackground();
-  // Background loops, the in-process worker and immediate webhook deliveries not finished yet.
+  // The in-process worker and scheduler and immediate webhook deliveries not finished yet.
   int background_running() const {
     return background_running_.load() + local_gateway_.deliveries_in_flight();
   }
@@ -114,6 +114,8 @@ class Shard {
   pg::PgCartsRepository carts_repository_;
   services::CartService cart_;
   pg::PgOrdersRepository orders_repository_;
+  // Where the local gateway hands the webhook deliveries that failed.
+  pg::PgJobQueue jobs_queue_;
   clients::LocalGateway local_gateway_;
   services::PaymentsService payments_;
   redis::RedisGeocodeCache geocode_cache_;
@@ -126,22 +128,15 @@ class Shard {
   handlers::SystemProbes probes_;
   http::Router router_;
 
-  // A step of background work repeated every `interval` until stopped.
-  struct Loop {
-    std::string name;
-    std::chrono::milliseconds interval;
-    std::function<Task<void>()> step;
-    boost::asio::steady_timer timer;
-    bool stopping = false;
-  };
-  static Task<void> RunLoop(Shard* shard, Loop* loop);
-  std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<int> background_running_{0};
   // `marketplace dev` only (see app.cpp).
   struct InProcessJobs;
   void Ended(const char* what, std::exception_ptr failure);
   std::unique_ptr<InProcessJobs> jobs_;
 };
+
+// The local gateway's default webhook URL: that of `serve` on `port` of config.http_host.
+std::string OwnWebhookUrl(const Config& config, std::uint16_t port);
 
 // The worker's and the scheduler's settings, for `worker`, `scheduler` and `dev` alike.
 jobs::WorkerOptions WorkerOptionsFrom(const Config& config);

@@ -25,6 +25,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/builtin_handlers.hpp"
+#include "jobs/deliveries.hpp"
 #include "jobs/maintenance.hpp"
 #include "jobs/schedule.hpp"
 #include "jobs/scheduler.hpp"
@@ -104,27 +105,32 @@ jobs::HandlerRegistry JobHandlers() {
   return handlers;
 }
 
-// Every kind `worker` runs: the built-in ones and the maintenance jobs.
+// Every kind `worker` runs: the built-in ones, the maintenance jobs and the webhook deliveries.
 std::vector<std::string> KnownJobKinds() {
   std::vector<std::string> kinds = JobHandlers().Kinds();
   for (auto kind : jobs::kMaintenanceKinds) kinds.emplace_back(kind);
+  for (auto kind : jobs::kDeliveryKinds) kinds.emplace_back(kind);
   std::sort(kinds.begin(), kinds.end());
   return kinds;
 }
 
-// What the maintenance jobs need, built on the worker's io thread as a Shard builds it (see
-// app.cpp). The local gateway here only cancels intents and refunds: the events it writes are
-// delivered by `serve` (or straight away, when LOCAL_PAYMENTS_WEBHOOK_URL is set).
+clients::LocalGatewayOptions GatewayOptions(const Config& config) {
+  std::string url = config.local_webhook_url;
+  if (url.empty() && config.http_port != 0) url = OwnWebhookUrl(config, config.http_port);
+  return clients::LocalGatewayOptions{.webhook_url = std::move(url),
+                                      .webhook_secret = config.local_webhook_secret};
+}
+
+// What the maintenance jobs and webhook deliveries need, built on the worker's io thread as a
+// Shard builds it (see app.cpp). The local gateway delivers to LOCAL_PAYMENTS_WEBHOOK_URL, or to
+// `serve` on HTTP_HOST:HTTP_PORT.
 struct MaintenanceDeps {
   MaintenanceDeps(const Config& config, boost::asio::io_context& io, pg::Pool& pool,
-                  jobs::MaintenanceMetrics& metrics)
+                  services::JobQueue& queue, jobs::MaintenanceMetrics& metrics)
       : redis(io.get_executor(), redis::ParseRedisUrl(config.redis_url)),
         gate(redis),
         orders_repository(pool),
-        gateway(pool,
-                clients::LocalGatewayOptions{.webhook_url = config.local_webhook_url,
-                                             .webhook_secret = config.local_webhook_secret},
-                clock),
+        gateway(pool, queue, GatewayOptions(config), clock),
         payments(pool, orders_repository, gate, gateway, clock),
         orders(pool, orders_repository, gate, payments, clock,
                services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}),
@@ -187,9 +193,11 @@ int RunWorker(const Config& config) {
   jobs::MaintenanceMetrics maintenance_metrics;
   // Dropped once the worker has stopped, which closes its Redis connection: an open one would keep
   // the io_context busy until the drain deadline below.
-  std::optional<MaintenanceDeps> maintenance(std::in_place, config, io, pool, maintenance_metrics);
+  std::optional<MaintenanceDeps> maintenance(std::in_place, config, io, pool, queue,
+                                             maintenance_metrics);
   jobs::HandlerRegistry handlers = JobHandlers();
   jobs::AddMaintenanceHandlers(handlers, maintenance->maintenance);
+  jobs::AddDeliveryHandlers(handlers, maintenance->gateway, maintenance_metrics);
   jobs::JobMetrics metrics;
   jobs::Worker worker(io.get_executor(), queue, handlers, WorkerOptionsFrom(config), metrics);
 

@@ -12,6 +12,10 @@ std::vector<ScheduledJob> MarketplaceSchedule() {
   // flushed or restarted meanwhile.
   schedule.push_back(
       {.kind = "reconcile_stock", .schedule = Schedule::Every(5min), .at_startup = true});
+  // The local gateway's webhook events that nobody is delivering (their process died between
+  // the commit and the attempt), handed to deliver_webhooks jobs; at start-up too.
+  schedule.push_back(
+      {.kind = "deliver_webhooks.stranded", .schedule = Schedule::Every(1min), .at_startup = true});
   // Expired refresh tokens, old idempotency records and processed webhook events.
   schedule.push_back({.kind = "cleanup", .schedule = Schedule::Every(1h)});
   // Accounts deleted and listings deactivated more than 30 days ago.

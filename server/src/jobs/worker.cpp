@@ -10,6 +10,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include <fmt/format.h>
@@ -194,6 +195,10 @@ Task<JobOutcome> Worker::Execute(const Job& job, Attempt& attempt) {
     co_await (*handler)(attempt.context);
   } catch (const PermanentFailure& e) {
     outcome = JobOutcome{.kind = JobOutcome::Kind::kDead, .error = Truncated(e.what())};
+  } catch (const RetryLater& e) {
+    outcome = JobOutcome{.kind = JobOutcome::Kind::kRetry,
+                         .error = Truncated(e.what()),
+                         .retry_in = std::max(e.delay(), std::chrono::milliseconds::zero())};
   } catch (const std::exception& e) {
     outcome = JobOutcome{.kind = JobOutcome::Kind::kRetry,
                          .error = Truncated(e.what()),

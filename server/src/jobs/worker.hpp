@@ -25,6 +25,19 @@ class PermanentFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by a handler whose work knows better than the worker's backoff when to try again (a
+// webhook whose delivery has its own schedule): retried after `delay`, still bounded by
+// max_attempts.
+class RetryLater : public std::runtime_error {
+ public:
+  RetryLater(const std::string& what, std::chrono::milliseconds delay)
+      : std::runtime_error(what), delay_(delay) {}
+  std::chrono::milliseconds delay() const { return delay_; }
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
 struct JobContext {
   const services::Job& job;
   // Set when a heartbeat found the lease gone: it ran out and another worker may be running the

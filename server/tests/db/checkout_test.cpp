@@ -15,6 +15,7 @@
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
 #include "storage/pg/carts_repository.hpp"
+#include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/orders_repository.hpp"
@@ -45,7 +46,8 @@ class CheckoutTest : public ::testing::TestWithParam<bool> {
       : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
         redis_(io_.get_executor(), GateRedis(GetParam())),
         gate_(redis_, redis::StockGateOptions{.key_prefix = UniqueRedisKey("checkout", "stock:")}),
-        gateway_(pool_,
+        jobs_queue_(pool_),
+        gateway_(pool_, jobs_queue_,
                  clients::LocalGatewayOptions{.webhook_url = "http://127.0.0.1:1/",
                                               .webhook_secret = std::string(32, 'w')},
                  clock_),
@@ -102,6 +104,7 @@ class CheckoutTest : public ::testing::TestWithParam<bool> {
   pg::Pool pool_;
   redis::Client redis_;
   redis::RedisStockGate gate_;
+  pg::PgJobQueue jobs_queue_;
   clients::LocalGateway gateway_;
   pg::PgListingsRepository listings_;
   pg::PgCartsRepository carts_;

@@ -25,6 +25,7 @@
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
 #include "storage/pg/carts_repository.hpp"
+#include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/maintenance_repository.hpp"
 #include "storage/pg/migrations.hpp"
@@ -128,7 +129,8 @@ class JobsMaintenanceTest : public ::testing::Test {
         redis_(io_.get_executor(), redis::ParseRedisUrl(TestRedisUrl())),
         prefix_(UniqueRedisKey("maintenance", "stock:")),
         gate_(redis_, redis::StockGateOptions{.key_prefix = prefix_}),
-        gateway_(pool_,
+        jobs_queue_(pool_),
+        gateway_(pool_, jobs_queue_,
                  clients::LocalGatewayOptions{.webhook_url = "http://127.0.0.1:1/",
                                               .webhook_secret = std::string(kSecret)},
                  clock_),
@@ -156,6 +158,11 @@ class JobsMaintenanceTest : public ::testing::Test {
         "UPDATE local_webhook_events SET failed_at = now() WHERE intent_id IN (SELECT "
         "payment_intent_id FROM orders WHERE id = ANY($1::bigint[])) AND delivered_at IS NULL "
         "AND failed_at IS NULL",
+        BigintArray(orders_placed_));
+    Query(
+        "DELETE FROM jobs WHERE kind = 'deliver_webhooks' AND payload->>'event_id' IN (SELECT e.id "
+        "FROM local_webhook_events e JOIN orders o ON o.payment_intent_id = e.intent_id WHERE "
+        "o.id = ANY($1::bigint[]))",
         BigintArray(orders_placed_));
   }
 
@@ -288,6 +295,7 @@ class JobsMaintenanceTest : public ::testing::Test {
   redis::Client redis_;
   std::string prefix_;
   redis::RedisStockGate gate_;
+  pg::PgJobQueue jobs_queue_;
   clients::LocalGateway gateway_;
   pg::PgListingsRepository listings_;
   pg::PgCartsRepository carts_;

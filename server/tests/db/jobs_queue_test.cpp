@@ -117,6 +117,12 @@ Task<void> Pause(std::chrono::milliseconds duration) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
+// A handler that knows when its work can succeed: not within the hour.
+Task<void> ComeBackInAnHour(JobContext&) {
+  co_await Pause(1ms);
+  throw jobs::RetryLater("not before an hour", std::chrono::hours(1));
+}
+
 // A worker with its own io thread, PostgreSQL pool and queue, as in a process of its own.
 class WorkerThread {
  public:
@@ -194,6 +200,12 @@ class JobsQueueTest : public ::testing::Test {
   Task<bool> HasStatus(std::int64_t id, JobStatus status) {
     std::optional<Job> job = co_await queue_.Find(id);
     co_return job && job->status == status;
+  }
+
+  // Failed once and queued again.
+  Task<bool> Retried(std::int64_t id) {
+    std::optional<Job> job = co_await queue_.Find(id);
+    co_return job && job->status == JobStatus::kQueued && job->attempts == 1;
   }
 
   Task<bool> AllSucceeded(std::string kind, std::int64_t count) {
@@ -372,6 +384,19 @@ TEST_F(JobsQueueTest, PermanentFailureIsDeadAtOnce) {
                    Recording{.worker = "w", .failing = failing, .permanent = true});
   EXPECT_EQ(Get(id).attempts, 1);
   EXPECT_EQ(Get(id).last_error, "cannot ever work");
+}
+
+TEST_F(JobsQueueTest, RetryLaterComesBackAfterTheHandlersDelayNotTheBackoff) {
+  const std::int64_t id = Enqueue(JobOf(kind_));
+  jobs::HandlerRegistry handlers;
+  handlers.Add(kind_, ComeBackInAnHour);
+  auto worker = MakeWorker(handlers, "w", FastOptions(""));
+  RunWorkerUntil(*worker, [this, id] { return Retried(id); });
+  const Job job = Get(id);
+  EXPECT_EQ(job.last_error, "not before an hour");
+  const auto wait = job.run_at - std::chrono::system_clock::now();
+  EXPECT_GT(wait, std::chrono::minutes(59));
+  EXPECT_LT(wait, std::chrono::minutes(61));
 }
 
 TEST_F(JobsQueueTest, RetryRefusesUnknownRunningAndDuplicateJobs) {

@@ -19,9 +19,14 @@
 #include "auth/webhook_signature.hpp"
 #include "common/unavailable.hpp"
 #include "db/db_support.hpp"
+#include "db/order_support.hpp"
 #include "handlers/payments_local.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
+#include "jobs/deliveries.hpp"
+#include "jobs/metrics.hpp"
+#include "jobs/worker.hpp"
+#include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/params.hpp"
 #include "storage/pg/pool.hpp"
@@ -36,6 +41,7 @@ namespace json = boost::json;
 using asio::ip::tcp;
 using clients::CardDetails;
 using clients::LocalGateway;
+using services::DeliveryAttempt;
 using services::PaymentEvent;
 using services::PaymentIntent;
 using namespace std::chrono_literals;
@@ -173,8 +179,9 @@ Task<void> CancelInto(LocalGateway& gateway, std::string intent_id,
   out.emplace(co_await gateway.CancelIntent(intent_id));
 }
 
-Task<void> DeliverInto(LocalGateway& gateway, int limit, std::optional<int>& out) {
-  out.emplace(co_await gateway.DeliverDue(limit));
+Task<void> DeliverInto(LocalGateway& gateway, std::string event_id,
+                       std::optional<DeliveryAttempt>& out) {
+  out.emplace(co_await gateway.DeliverEvent(event_id));
 }
 
 class LocalGatewayTest : public ::testing::Test {
@@ -182,11 +189,11 @@ class LocalGatewayTest : public ::testing::Test {
   LocalGatewayTest()
       : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
         receiver_(io_, clock_),
-        gateway_(pool_,
+        jobs_queue_(pool_),
+        gateway_(pool_, jobs_queue_,
                  clients::LocalGatewayOptions{.webhook_url = receiver_.url(),
                                               .webhook_secret = std::string(kSecret),
-                                              .delivery_timeout = 5s,
-                                              .delivery_interval = 20ms},
+                                              .delivery_timeout = 5s},
                  clock_) {
     RunTask(io_, pg::Migrate(pool_, MigrationsDir()));
   }
@@ -199,7 +206,27 @@ class LocalGatewayTest : public ::testing::Test {
                                                "UPDATE local_webhook_events SET failed_at = now() "
                                                "WHERE intent_id = $1 AND delivered_at IS NULL"},
                                  pg::Params(id)));
+      RunTask(io_,
+              pool_.Execute(pg::Statement{"test.drop_delivery_jobs",
+                                          "DELETE FROM jobs WHERE kind = 'deliver_webhooks' AND "
+                                          "payload->>'event_id' IN (SELECT id FROM "
+                                          "local_webhook_events WHERE intent_id = $1)"},
+                            pg::Params(id)));
     }
+  }
+
+  DeliveryAttempt Attempt(const std::string& event_id) {
+    return RunTask(io_, gateway_.DeliverEvent(event_id));
+  }
+
+  // The pending deliver_webhooks job of the event: its status and seconds until it is due.
+  std::optional<std::pair<std::string, double>> DeliveryJob(const std::string& event_id) {
+    auto rows = Query(
+        "SELECT status, extract(epoch FROM run_at - now())::float8 AS due_in FROM jobs WHERE "
+        "unique_key = 'deliver_webhooks:' || $1 AND status IN ('queued', 'running')",
+        event_id);
+    if (rows.empty()) return std::nullopt;
+    return std::pair{rows.String(0, "status"), std::stod(rows.String(0, "due_in"))};
   }
 
   PaymentIntent NewIntent(std::int64_t amount = 1500, std::int64_t order = 0) {
@@ -280,6 +307,7 @@ class LocalGatewayTest : public ::testing::Test {
   pg::Pool pool_;
   ManualClock clock_;
   Receiver receiver_;
+  pg::PgJobQueue jobs_queue_;
   LocalGateway gateway_;
   std::vector<std::string> intents_;
 };
@@ -770,17 +798,14 @@ TEST_F(LocalGatewayTest, ParseWebhookChecksTheSignatureBeforeTheBody) {
   EXPECT_FALSE(parsed->order.has_value());
 }
 
-TEST_F(LocalGatewayTest, UnacknowledgedDeliveryIsRetriedWithBackoffUntilA2xx) {
+TEST_F(LocalGatewayTest, FailedDeliveryBecomesAJobRetriedOnTheEventsBackoffUntilA2xx) {
   PaymentIntent intent = NewIntent();
   receiver_.fail_first[intent.id] = 1;
   auto paid = Confirm(intent, "4242424242424242");
   ASSERT_TRUE(paid.ok());
   const std::string event_id = EventId(intent.id, "payment_intent.succeeded");
   ASSERT_TRUE(Eventually([&] { return receiver_.CountOf(event_id) == 1; }));
-  ASSERT_TRUE(Eventually([&] {
-    return !Query("SELECT last_error FROM local_webhook_events WHERE id = $1", event_id)
-                .IsNull(0, "last_error");
-  }));
+  ASSERT_TRUE(Eventually([&] { return DeliveryJob(event_id).has_value(); }));
   auto row = Query(
       "SELECT attempts, last_error, delivered_at IS NULL AS pending, "
       "extract(epoch FROM next_attempt_at - created_at)::float8 AS wait "
@@ -789,19 +814,24 @@ TEST_F(LocalGatewayTest, UnacknowledgedDeliveryIsRetriedWithBackoffUntilA2xx) {
   EXPECT_EQ(row.Int(0, "attempts"), 1);
   EXPECT_EQ(row.String(0, "last_error"), "HTTP 500");
   EXPECT_TRUE(row.Bool(0, "pending"));
-  // Due again about a second later, not at once.
+  // Due again about a second later, not at once; the job with it.
   const double wait = std::stod(row.String(0, "wait"));
   EXPECT_GE(wait, 0.9);
   EXPECT_LT(wait, 5.0);
-  RunTask(io_, gateway_.DeliverDue(1000));
+  auto job = DeliveryJob(event_id);
+  EXPECT_EQ(job->first, "queued");
+  EXPECT_GT(job->second, 0.0);
+  EXPECT_LT(job->second, 5.0);
+
+  // Too early: nothing is sent, and the job is told when to come back.
+  DeliveryAttempt early = Attempt(event_id);
+  EXPECT_EQ(early.kind, DeliveryAttempt::Kind::kRetry);
+  EXPECT_GT(early.retry_in, 0ms);
+  EXPECT_LE(early.retry_in, 5s);
   EXPECT_EQ(receiver_.CountOf(event_id), 1);
 
   clock_.offset += 2s;
-  int delivered = 0;
-  for (int round = 0; round < 10 && !Delivered(event_id); ++round) {
-    delivered += RunTask(io_, gateway_.DeliverDue(1000));
-  }
-  EXPECT_GE(delivered, 1);
+  EXPECT_EQ(Attempt(event_id).kind, DeliveryAttempt::Kind::kDelivered);
   ASSERT_TRUE(Delivered(event_id));
   EXPECT_EQ(receiver_.CountOf(event_id), 2);
   EXPECT_EQ(receiver_.CountOf(event_id, 200), 1);
@@ -816,10 +846,19 @@ TEST_F(LocalGatewayTest, UnacknowledgedDeliveryIsRetriedWithBackoffUntilA2xx) {
 
   // Acknowledged: never sent again, however much later.
   clock_.offset += 5h;
-  RunTask(io_, gateway_.DeliverDue(1000));
+  EXPECT_EQ(Attempt(event_id).kind, DeliveryAttempt::Kind::kSettled);
   io_.restart();
   io_.run_for(50ms);
   EXPECT_EQ(receiver_.CountOf(event_id), 2);
+}
+
+TEST_F(LocalGatewayTest, DeliveredImmediatelyMeansNoJob) {
+  PaymentIntent intent = Paid();
+  const std::string event_id = EventId(intent.id, "payment_intent.succeeded");
+  ASSERT_TRUE(Eventually([&] { return Delivered(event_id); }));
+  EXPECT_FALSE(DeliveryJob(event_id).has_value());
+  EXPECT_EQ(Attempt(event_id).kind, DeliveryAttempt::Kind::kSettled);
+  EXPECT_EQ(Attempt("evt_local_nosuchevent").kind, DeliveryAttempt::Kind::kUnknown);
 }
 
 TEST_F(LocalGatewayTest, ConcurrentDeliverersSendEachEventOnce) {
@@ -835,40 +874,59 @@ TEST_F(LocalGatewayTest, ConcurrentDeliverersSendEachEventOnce) {
                        [&](const std::string& id) { return receiver_.CountOf(id) == 1; });
   }));
   // Let the failures be recorded before time moves on.
-  io_.restart();
-  io_.run_for(100ms);
+  ASSERT_TRUE(Eventually([&] { return gateway_.deliveries_in_flight() == 0; }));
 
   clock_.offset += 2s;
-  std::vector<std::optional<int>> rounds(4);
-  for (auto& round : rounds)
-    asio::co_spawn(io_, DeliverInto(gateway_, 1000, round), asio::detached);
+  std::vector<std::optional<DeliveryAttempt>> attempts(event_ids.size() * 4);
+  for (std::size_t i = 0; i < attempts.size(); ++i)
+    asio::co_spawn(io_, DeliverInto(gateway_, event_ids[i % event_ids.size()], attempts[i]),
+                   asio::detached);
   ASSERT_TRUE(Eventually([&] {
-    return std::all_of(rounds.begin(), rounds.end(), [](const auto& r) { return r.has_value(); });
+    return std::all_of(attempts.begin(), attempts.end(), [](const auto& a) { return a; });
   }));
-  for (const std::string& id : event_ids) {
-    SCOPED_TRACE(id);
-    EXPECT_TRUE(Delivered(id));
-    EXPECT_EQ(receiver_.CountOf(id), 2);
-    EXPECT_EQ(receiver_.CountOf(id, 200), 1);
+  for (std::size_t e = 0; e < event_ids.size(); ++e) {
+    SCOPED_TRACE(event_ids[e]);
+    EXPECT_TRUE(Delivered(event_ids[e]));
+    EXPECT_EQ(receiver_.CountOf(event_ids[e]), 2);
+    EXPECT_EQ(receiver_.CountOf(event_ids[e], 200), 1);
+    int delivered = 0;
+    for (std::size_t i = e; i < attempts.size(); i += event_ids.size()) {
+      if (attempts[i]->kind == DeliveryAttempt::Kind::kDelivered) ++delivered;
+    }
+    EXPECT_EQ(delivered, 1);
   }
 }
 
-// An immediate delivery that finds its event claimed by a delivery round first has nothing to do,
+// An immediate delivery that finds its event claimed by a delivery job first has nothing to do,
 // and must still count itself out: shutdown waits for the count to reach zero (it once stayed at
 // 1 and a server hung in its drain until killed).
-TEST_F(LocalGatewayTest, DeliveriesInFlightCountBackToZeroWhenRoundsWinTheClaim) {
+TEST_F(LocalGatewayTest, DeliveriesInFlightCountBackToZeroWhenJobsWinTheClaim) {
   constexpr int kIntents = 20;
   std::vector<PaymentIntent> intents;
   for (int i = 0; i < kIntents; ++i) intents.push_back(NewIntent());
+  std::vector<std::string> intent_ids;
+  for (const auto& intent : intents) intent_ids.push_back(intent.id);
   std::vector<std::optional<Result<void>>> cancelled(kIntents);
-  std::vector<std::optional<int>> rounds(8);
   for (int i = 0; i < kIntents; ++i)
     asio::co_spawn(io_, CancelInto(gateway_, intents[i].id, cancelled[i]), asio::detached);
-  for (auto& round : rounds)
-    asio::co_spawn(io_, DeliverInto(gateway_, 1000, round), asio::detached);
+  // Jobs racing the immediate deliveries for each event as soon as it is committed.
+  std::set<std::string> attempted;
+  std::vector<std::unique_ptr<std::optional<DeliveryAttempt>>> attempts;
   ASSERT_TRUE(Eventually([&] {
+    auto rows = RunTask(
+        io_, pool_.Execute(pg::Statement{"test.gateway.events_of",
+                                         "SELECT id FROM local_webhook_events WHERE intent_id "
+                                         "= ANY($1::text[])"},
+                           pg::Params(TextArray(intent_ids))));
+    for (int r = 0; r < rows.size(); ++r) {
+      const std::string id = rows.String(r, "id");
+      if (!attempted.insert(id).second) continue;
+      attempts.push_back(std::make_unique<std::optional<DeliveryAttempt>>());
+      asio::co_spawn(io_, DeliverInto(gateway_, id, *attempts.back()), asio::detached);
+    }
     return std::all_of(cancelled.begin(), cancelled.end(), [](const auto& c) { return c; }) &&
-           std::all_of(rounds.begin(), rounds.end(), [](const auto& r) { return r; });
+           attempted.size() == kIntents &&
+           std::all_of(attempts.begin(), attempts.end(), [](const auto& a) { return *a; });
   }));
   for (const auto& intent : intents) {
     SCOPED_TRACE(intent.id);
@@ -880,17 +938,16 @@ TEST_F(LocalGatewayTest, DeliveriesInFlightCountBackToZeroWhenRoundsWinTheClaim)
       << gateway_.deliveries_in_flight() << " still counted in flight";
 }
 
-TEST_F(LocalGatewayTest, DeliveryGivesUpAfterThreeDays) {
+TEST_F(LocalGatewayTest, DeliveryGivesUpAfterThreeDaysAndARetryMakesOneMoreAttempt) {
   PaymentIntent intent = NewIntent();
   receiver_.fail_first[intent.id] = 1000;
   ASSERT_TRUE(RunTask(io_, gateway_.CancelIntent(intent.id)).ok());
   const std::string event_id = EventId(intent.id, "payment_intent.canceled");
-  ASSERT_TRUE(Eventually([&] {
-    return !Query("SELECT last_error FROM local_webhook_events WHERE id = $1", event_id)
-                .IsNull(0, "last_error");
-  }));
+  ASSERT_TRUE(Eventually([&] { return DeliveryJob(event_id).has_value(); }));
   clock_.offset += std::chrono::hours(24 * 3) + 1min;
-  for (int round = 0; round < 5; ++round) RunTask(io_, gateway_.DeliverDue(1000));
+  DeliveryAttempt last = Attempt(event_id);
+  EXPECT_EQ(last.kind, DeliveryAttempt::Kind::kGivenUp);
+  EXPECT_EQ(last.error, "HTTP 500");
   auto row = Query(
       "SELECT failed_at IS NOT NULL AS failed, delivered_at IS NULL AS undelivered, attempts "
       "FROM local_webhook_events WHERE id = $1",
@@ -898,21 +955,100 @@ TEST_F(LocalGatewayTest, DeliveryGivesUpAfterThreeDays) {
   EXPECT_TRUE(row.Bool(0, "failed"));
   EXPECT_TRUE(row.Bool(0, "undelivered"));
   EXPECT_EQ(row.Int(0, "attempts"), 2);
+  // Given up: not stranded, so nothing queues it again by itself.
+  RunTask(io_, pool_.Execute(pg::Statement{"test.gateway.drop_job",
+                                           "DELETE FROM jobs WHERE unique_key = "
+                                           "'deliver_webhooks:' || $1"},
+                             pg::Params(event_id)));
   clock_.offset += 10h;
-  RunTask(io_, gateway_.DeliverDue(1000));
+  for (int round = 0; round < 3; ++round) RunTask(io_, gateway_.QueueStranded(500));
+  EXPECT_FALSE(DeliveryJob(event_id).has_value());
   EXPECT_EQ(receiver_.CountOf(event_id), 2);
+  // `jobs retry` of the dead job: one more attempt, given up again since it failed.
+  EXPECT_EQ(Attempt(event_id).kind, DeliveryAttempt::Kind::kGivenUp);
+  EXPECT_EQ(receiver_.CountOf(event_id), 3);
 }
 
-TEST_F(LocalGatewayTest, DeliveryLoopRetriesInTheBackground) {
-  asio::co_spawn(io_, gateway_.RunDeliveryLoop(), asio::detached);
+// The process that wrote an event died before it could deliver it or queue a job for it.
+TEST_F(LocalGatewayTest, StrandedEventsAreQueuedOnce) {
   PaymentIntent intent = NewIntent();
   receiver_.fail_first[intent.id] = 1;
   ASSERT_TRUE(RunTask(io_, gateway_.CancelIntent(intent.id)).ok());
   const std::string event_id = EventId(intent.id, "payment_intent.canceled");
-  ASSERT_TRUE(Eventually([&] { return receiver_.CountOf(event_id) == 1; }));
-  clock_.offset += 2s;
-  ASSERT_TRUE(Eventually([&] { return Delivered(event_id); }));
+  ASSERT_TRUE(Eventually([&] { return DeliveryJob(event_id).has_value(); }));
+  RunTask(io_, pool_.Execute(pg::Statement{"test.gateway.drop_job",
+                                           "DELETE FROM jobs WHERE unique_key = "
+                                           "'deliver_webhooks:' || $1"},
+                             pg::Params(event_id)));
+  // Due, but not for long enough to be stranded: an attempt may still be on its way.
+  clock_.offset += 10s;
+  RunTask(io_, gateway_.QueueStranded(500));
+  EXPECT_FALSE(DeliveryJob(event_id).has_value());
+
+  clock_.offset += 2min;
+  RunTask(io_, gateway_.QueueStranded(500));
+  auto job = DeliveryJob(event_id);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->first, "queued");
+  // Queued once however often the sweep runs.
+  RunTask(io_, gateway_.QueueStranded(500));
+  EXPECT_EQ(
+      Query("SELECT count(*) AS n FROM jobs WHERE unique_key = 'deliver_webhooks:' || $1", event_id)
+          .Int(0, "n"),
+      1);
+  EXPECT_EQ(Attempt(event_id).kind, DeliveryAttempt::Kind::kDelivered);
+}
+
+// The deliver_webhooks handlers run by a real worker over the real queue.
+TEST_F(LocalGatewayTest, WorkerDeliversTheQueuedJobAndBuriesBadOnes) {
+  jobs::MaintenanceMetrics maintenance_metrics;
+  jobs::JobMetrics job_metrics;
+  jobs::HandlerRegistry handlers;
+  jobs::AddDeliveryHandlers(handlers, gateway_, maintenance_metrics);
+  jobs::Worker worker(
+      io_.get_executor(), jobs_queue_, handlers,
+      jobs::WorkerOptions{
+          .name = "gateway-test-" + RandomSuffix(), .concurrency = 4, .poll_interval = 50ms},
+      job_metrics);
+  bool finished = false;
+  asio::co_spawn(io_, worker.Run(), [&finished](std::exception_ptr) { finished = true; });
+
+  PaymentIntent intent = NewIntent();
+  receiver_.fail_first[intent.id] = 1;
+  ASSERT_TRUE(RunTask(io_, gateway_.CancelIntent(intent.id)).ok());
+  const std::string event_id = EventId(intent.id, "payment_intent.canceled");
+  // The job is due about a second after the failed attempt, by the real clock.
+  EXPECT_TRUE(Eventually([&] { return Delivered(event_id); }, 15s));
   EXPECT_EQ(receiver_.CountOf(event_id), 2);
+  EXPECT_TRUE(Eventually([&] {
+    return Query("SELECT status FROM jobs WHERE unique_key = 'deliver_webhooks:' || $1", event_id)
+               .String(0, "status") == "succeeded";
+  }));
+  // At least ours: the worker also runs what other tests of the shared database left queued.
+  EXPECT_GE(maintenance_metrics.items("deliver_webhooks", "delivered"), 1);
+
+  // A payload without an event, and an event that does not exist: dead at once.
+  const std::string bad_key = "test-bad-" + RandomSuffix();
+  const std::vector<std::string> payloads = {R"({"event":"x"})",
+                                             R"({"event_id":"evt_local_none"})"};
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    services::NewJob bad{.kind = "deliver_webhooks",
+                         .payload = payloads[i],
+                         .unique_key = bad_key + "-" + std::to_string(i)};
+    RunTask(io_, jobs_queue_.Enqueue(bad));
+  }
+  EXPECT_TRUE(Eventually([&] {
+    return Query(
+               "SELECT count(*) AS n FROM jobs WHERE unique_key LIKE $1 || '%' AND status = "
+               "'dead' AND attempts = 1",
+               bad_key)
+               .Int(0, "n") == 2;
+  }));
+  RunTask(io_, pool_.Execute(pg::Statement{"test.gateway.drop_bad",
+                                           "DELETE FROM jobs WHERE unique_key LIKE $1 || '%'"},
+                             pg::Params(bad_key)));
+  worker.Stop();
+  EXPECT_TRUE(Eventually([&] { return finished; }));
 }
 
 // ---- HTTP client ----

@@ -23,6 +23,7 @@
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
 #include "storage/pg/carts_repository.hpp"
+#include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/orders_repository.hpp"
@@ -101,12 +102,6 @@ std::string Sign(std::string_view body, std::string_view secret = kSecret,
   return auth::SignWebhook(secret, at, body);
 }
 
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) text += (i > 0 ? "," : "") + values[i];
-  return text + "}";
-}
-
 std::vector<std::string> Types(const Order& order) {
   std::vector<std::string> types;
   for (const auto& event : order.events) types.push_back(event.type);
@@ -139,7 +134,8 @@ class OrderLifecycleTest : public ::testing::Test {
       : pool_(io_.get_executor(), pg::PoolOptions{.conninfo = TestDatabaseUrl(), .max_size = 8}),
         redis_(io_.get_executor(), redis::ParseRedisUrl(TestRedisUrl())),
         gate_(redis_, redis::StockGateOptions{.key_prefix = UniqueRedisKey("lifecycle", "stock:")}),
-        gateway_(pool_,
+        jobs_queue_(pool_),
+        gateway_(pool_, jobs_queue_,
                  clients::LocalGatewayOptions{.webhook_url = "http://127.0.0.1:1/",
                                               .webhook_secret = std::string(kSecret)},
                  clock_),
@@ -165,6 +161,10 @@ class OrderLifecycleTest : public ::testing::Test {
       Query(
           "UPDATE local_webhook_events SET failed_at = now() WHERE intent_id = ANY($1::text[]) "
           "AND delivered_at IS NULL AND failed_at IS NULL",
+          TextArray(intents_));
+      Query(
+          "DELETE FROM jobs WHERE kind = 'deliver_webhooks' AND payload->>'event_id' IN (SELECT "
+          "id FROM local_webhook_events WHERE intent_id = ANY($1::text[]))",
           TextArray(intents_));
     }
   }
@@ -305,6 +305,7 @@ class OrderLifecycleTest : public ::testing::Test {
   pg::Pool pool_;
   redis::Client redis_;
   redis::RedisStockGate gate_;
+  pg::PgJobQueue jobs_queue_;
   clients::LocalGateway gateway_;
   pg::PgListingsRepository listings_;
   pg::PgCartsRepository carts_;

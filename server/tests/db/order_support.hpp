@@ -37,7 +37,20 @@ T Must(Result<T> result, std::string_view what) {
 // A PostgreSQL bigint[] literal.
 inline std::string BigintArray(const std::vector<std::int64_t>& ids) {
   std::string text = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) text += (i > 0 ? "," : "") + std::to_string(ids[i]);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(ids[i]);
+  }
+  return text + "}";
+}
+
+// A PostgreSQL text[] literal of values that need no quoting (ids).
+inline std::string TextArray(const std::vector<std::string>& values) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ',';
+    text += values[i];
+  }
   return text + "}";
 }
 

@@ -122,7 +122,7 @@ TEST(JobsSchedule, DistinctSlotsHaveDistinctKeys) {
   EXPECT_EQ(keys.size(), 180u);
 }
 
-TEST(JobsSchedule, MarketplaceScheduleDeclaresTheMaintenanceJobs) {
+TEST(JobsSchedule, MarketplaceScheduleDeclaresTheMaintenanceAndStrandedDeliveryJobs) {
   const std::vector<ScheduledJob> schedule = MarketplaceSchedule();
   EXPECT_NO_THROW(CheckSchedule(schedule));
   auto find = [&schedule](std::string_view kind) -> const ScheduledJob& {
@@ -136,7 +136,10 @@ TEST(JobsSchedule, MarketplaceScheduleDeclaresTheMaintenanceJobs) {
   EXPECT_FALSE(find("expire_orders").at_startup);
   EXPECT_EQ(find("cleanup").schedule.Describe(), "every 1h");
   EXPECT_EQ(find("purge_inactive").schedule.Describe(), "daily at 03:00 UTC");
-  EXPECT_EQ(schedule.size(), 4u) << "deliver_webhooks is event-driven, not scheduled";
+  // Deliveries are queued when they fail; the periodic job only finds those whose process died.
+  EXPECT_EQ(find("deliver_webhooks.stranded").schedule.Describe(), "every 1m");
+  EXPECT_TRUE(find("deliver_webhooks.stranded").at_startup);
+  EXPECT_EQ(schedule.size(), 5u);
 }
 
 TEST(JobsSchedule, CheckRefusesInvalidAndDuplicateKinds) {

@@ -14,7 +14,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -44,6 +43,11 @@ constexpr std::chrono::seconds kMaxBackoff = std::chrono::hours(1);
 constexpr std::chrono::hours kGiveUpAfter{3 * 24};
 // A claimed event is not due again before its delivery attempt can have ended.
 constexpr std::chrono::seconds kLeaseMargin{5};
+// Due this long with no attempt: whoever was to deliver it died first.
+constexpr std::chrono::minutes kStrandedAfter{1};
+// The job's own bound, above the ~80 attempts of 3 days at most 1 h apart: the event's age
+// decides when delivery is given up.
+constexpr int kDeliveryJobAttempts = 200;
 
 #define INTENT_COLUMNS                                                                   \
   "id, client_secret, amount_cents, amount_refunded_cents, currency, status, order_id, " \
@@ -94,21 +98,31 @@ constexpr Statement kInsertEvent{
     "INSERT INTO local_webhook_events (id, type, intent_id, payload, next_attempt_at, created_at) "
     "VALUES ($1, $2, $3, $4, $5, $5)"};
 
-// $1 now, $2 the lease's end, $3 how many. SKIP LOCKED: concurrent deliverers take disjoint
-// events instead of waiting for each other.
-constexpr Statement kClaimDue{
-    "local_gateway.claim_due",
-    "UPDATE local_webhook_events SET attempts = attempts + 1, next_attempt_at = $2 "
-    "WHERE id IN (SELECT id FROM local_webhook_events WHERE delivered_at IS NULL AND failed_at "
-    "IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, payload, attempts"};
-
 // The same for one event, just written: nothing if another deliverer got to it first.
 constexpr Statement kClaimOne{
     "local_gateway.claim_one",
     "UPDATE local_webhook_events SET attempts = attempts + 1, next_attempt_at = $3 "
     "WHERE id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 "
     "RETURNING id, payload, attempts"};
+
+// A delivery job's claim: also of an event given up (the job was retried by hand), which then
+// gets one more attempt.
+constexpr Statement kClaimForJob{
+    "local_gateway.claim_for_job",
+    "UPDATE local_webhook_events SET attempts = attempts + 1, next_attempt_at = $3, "
+    "failed_at = NULL WHERE id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2 "
+    "RETURNING id, payload, attempts"};
+
+constexpr Statement kEventState{
+    "local_gateway.event_state",
+    "SELECT delivered_at IS NOT NULL AS delivered, next_attempt_at FROM local_webhook_events "
+    "WHERE id = $1"};
+
+// $1 the time before which a due event is stranded, $2 how many.
+constexpr Statement kStranded{
+    "local_gateway.stranded",
+    "SELECT id, next_attempt_at FROM local_webhook_events WHERE delivered_at IS NULL AND "
+    "failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"};
 
 constexpr Statement kMarkDelivered{
     "local_gateway.mark_delivered",
@@ -120,7 +134,7 @@ constexpr Statement kMarkFailedAttempt{
     "local_gateway.mark_failed_attempt",
     "UPDATE local_webhook_events SET last_error = $2, next_attempt_at = $3, "
     "failed_at = CASE WHEN created_at <= $4 THEN $5::timestamptz END "
-    "WHERE id = $1 AND delivered_at IS NULL"};
+    "WHERE id = $1 AND delivered_at IS NULL RETURNING failed_at IS NOT NULL AS given_up"};
 
 // The gateway's view of an intent, with what only it keeps.
 struct IntentRow {
@@ -434,10 +448,17 @@ struct LocalGateway::Claimed {
   std::string id;
   std::string payload;
   std::int64_t attempts = 0;
+
+  static Claimed From(const QueryResult& rows) {
+    return Claimed{.id = rows.String(0, "id"),
+                   .payload = rows.String(0, "payload"),
+                   .attempts = rows.Int(0, "attempts")};
+  }
 };
 
-LocalGateway::LocalGateway(pg::Pool& pool, LocalGatewayOptions options, const Clock& clock)
-    : pool_(pool), options_(std::move(options)), clock_(clock) {
+LocalGateway::LocalGateway(pg::Pool& pool, services::JobQueue& jobs, LocalGatewayOptions options,
+                           const Clock& clock)
+    : pool_(pool), jobs_(jobs), options_(std::move(options)), clock_(clock) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
@@ -589,17 +610,26 @@ Task<void> LocalGateway::DeliverOne(LocalGateway* self, std::string event_id) {
     const TimePoint lease = now + self->options_.delivery_timeout + kLeaseMargin;
     QueryResult rows = co_await self->pool_.Execute(kClaimOne, Params(event_id, now, lease));
     if (rows.empty()) co_return;
-    Claimed event{.id = rows.String(0, "id"),
-                  .payload = rows.String(0, "payload"),
-                  .attempts = rows.Int(0, "attempts")};
-    co_await self->Deliver(event);
+    const Claimed event = Claimed::From(rows);
+    const std::optional<Failure> failure = co_await self->Deliver(event);
+    if (failure && !failure->given_up) co_await self->QueueDelivery(event.id, failure->retry_at);
   } catch (const std::exception& e) {
-    // The delivery loop retries it.
+    // PostgreSQL failed: the stranded-events job queues the delivery later.
     spdlog::warn("local gateway: delivering {} failed: {}", event_id, e.what());
   }
 }
 
-Task<bool> LocalGateway::Deliver(const Claimed& event) {
+Task<bool> LocalGateway::QueueDelivery(const std::string& event_id, TimePoint run_at) {
+  services::NewJob job{.kind = std::string(services::kDeliverWebhooksJob),
+                       .payload = json::serialize(json::object{{"event_id", event_id}}),
+                       .unique_key = std::string(services::kDeliverWebhooksJob) + ":" + event_id,
+                       .run_at = run_at,
+                       .max_attempts = kDeliveryJobAttempts};
+  const std::optional<std::int64_t> id = co_await jobs_.Enqueue(job);
+  co_return id.has_value();
+}
+
+Task<std::optional<LocalGateway::Failure>> LocalGateway::Deliver(const Claimed& event) {
   const TimePoint sent_at = clock_.Now();
   http::ClientHeaders headers;
   headers.emplace_back("Local-Signature", auth::SignWebhook(options_.webhook_secret,
@@ -611,7 +641,7 @@ Task<bool> LocalGateway::Deliver(const Claimed& event) {
                                                         event.payload, options_.delivery_timeout);
     if (response.status >= 200 && response.status < 300) {
       co_await pool_.Execute(kMarkDelivered, Params(event.id, clock_.Now()));
-      co_return true;
+      co_return std::nullopt;
     }
     error = "HTTP " + std::to_string(response.status);
   } catch (const std::exception& e) {
@@ -619,56 +649,50 @@ Task<bool> LocalGateway::Deliver(const Claimed& event) {
     error = e.what();
   }
   const TimePoint now = clock_.Now();
-  const TimePoint next = now + Backoff(event.attempts);
+  Failure failure{.retry_at = now + Backoff(event.attempts), .error = error.substr(0, 500)};
   spdlog::warn("local gateway: event {} not delivered (attempt {}): {}", event.id, event.attempts,
                error);
-  co_await pool_.Execute(kMarkFailedAttempt,
-                         Params(event.id, error.substr(0, 500), next, now - kGiveUpAfter, now));
-  co_return false;
+  QueryResult marked = co_await pool_.Execute(
+      kMarkFailedAttempt,
+      Params(event.id, failure.error, failure.retry_at, now - kGiveUpAfter, now));
+  failure.given_up = !marked.empty() && marked.Bool(0, "given_up");
+  co_return failure;
 }
 
-Task<LocalGateway::Round> LocalGateway::DeliverRound(int limit) {
+Task<services::DeliveryAttempt> LocalGateway::DeliverEvent(std::string_view event_id) {
+  using Kind = services::DeliveryAttempt::Kind;
   const TimePoint now = clock_.Now();
   const TimePoint lease = now + options_.delivery_timeout + kLeaseMargin;
-  // One statement, so committed on its own: no transaction stays open across the POSTs below.
-  QueryResult rows = co_await pool_.Execute(kClaimDue, Params(now, lease, limit));
-  std::vector<Claimed> claimed;
-  claimed.reserve(rows.size());
+  QueryResult rows = co_await pool_.Execute(kClaimForJob, Params(event_id, now, lease));
+  if (rows.empty()) {
+    QueryResult state = co_await pool_.Execute(kEventState, Params(event_id));
+    if (state.empty()) co_return services::DeliveryAttempt{.kind = Kind::kUnknown};
+    if (state.Bool(0, "delivered")) co_return services::DeliveryAttempt{.kind = Kind::kSettled};
+    // In flight elsewhere, or not due yet: look again when that attempt must have ended.
+    co_return services::DeliveryAttempt{
+        .kind = Kind::kRetry,
+        .retry_in = std::chrono::duration_cast<std::chrono::milliseconds>(
+            state.Time(0, "next_attempt_at") - now),
+        .error = "another delivery attempt is in flight"};
+  }
+  const std::optional<Failure> failure = co_await Deliver(Claimed::From(rows));
+  if (!failure) co_return services::DeliveryAttempt{.kind = Kind::kDelivered};
+  co_return services::DeliveryAttempt{
+      .kind = failure->given_up ? Kind::kGivenUp : Kind::kRetry,
+      .retry_in =
+          std::chrono::duration_cast<std::chrono::milliseconds>(failure->retry_at - clock_.Now()),
+      .error = failure->error};
+}
+
+Task<int> LocalGateway::QueueStranded(int limit) {
+  QueryResult rows =
+      co_await pool_.Execute(kStranded, Params(clock_.Now() - kStrandedAfter, limit));
+  int queued = 0;
   for (int r = 0; r < rows.size(); ++r) {
-    claimed.push_back(Claimed{.id = rows.String(r, "id"),
-                              .payload = rows.String(r, "payload"),
-                              .attempts = rows.Int(r, "attempts")});
+    const std::string id = rows.String(r, "id");
+    if (co_await QueueDelivery(id, rows.Time(r, "next_attempt_at"))) ++queued;
   }
-  Round round{.claimed = static_cast<int>(claimed.size())};
-  for (const Claimed& event : claimed) {
-    if (co_await Deliver(event)) ++round.delivered;
-  }
-  co_return round;
-}
-
-Task<int> LocalGateway::DeliverDue(int limit) {
-  const Round round = co_await DeliverRound(limit);
-  co_return round.delivered;
-}
-
-Task<void> LocalGateway::DeliverAllDue() {
-  for (;;) {
-    const Round round = co_await DeliverRound(options_.delivery_batch);
-    if (round.claimed < options_.delivery_batch) co_return;
-  }
-}
-
-Task<void> LocalGateway::RunDeliveryLoop() {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    try {
-      co_await DeliverAllDue();
-    } catch (const std::exception& e) {
-      spdlog::warn("local gateway: webhook delivery round failed: {}", e.what());
-    }
-    timer.expires_after(options_.delivery_interval);
-    co_await timer.async_wait(asio::use_awaitable);
-  }
+  co_return queued;
 }
 
 }  // namespace market::clients

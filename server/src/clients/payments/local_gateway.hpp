@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,7 +11,9 @@
 #include "common/result.hpp"
 #include "common/task.hpp"
 #include "http/client.hpp"
+#include "services/jobs/job_queue.hpp"
 #include "services/payments/payment_provider.hpp"
+#include "services/payments/webhook_deliveries.hpp"
 #include "storage/pg/pool.hpp"
 
 namespace market::clients {
@@ -22,10 +25,6 @@ struct LocalGatewayOptions {
   std::string webhook_secret;
   // Bounds one delivery attempt: connecting, sending and reading the answer.
   std::chrono::milliseconds delivery_timeout{std::chrono::seconds(10)};
-  // Events claimed by one DeliverDue round of RunDeliveryLoop.
-  int delivery_batch = 50;
-  // How long RunDeliveryLoop rests when nothing more is due.
-  std::chrono::milliseconds delivery_interval{std::chrono::seconds(1)};
 };
 
 // What the buyer's browser sends to confirm an intent. The client secret is the credential.
@@ -40,15 +39,20 @@ struct CardDetails {
 // The built-in test-mode payment gateway, the default provider. It stands for an external
 // service that behaves like Stripe's PaymentIntents but lives in this process: it keeps its own
 // tables (local_payment_*, local_webhook_events) and knows orders only as metadata. Confirming
-// with a test card moves the intent and writes a Stripe-shaped webhook event in one transaction;
-// events are then POSTed, signed, to the webhook URL until it answers 2xx (at least once, like
-// Stripe: the receiver de-duplicates by event id).
+// with a test card moves the intent and writes a Stripe-shaped webhook event in one transaction
+// (the event row is the outbox); after the commit the event is POSTed, signed, to the webhook URL
+// at once. An attempt that fails becomes a `deliver_webhooks` job, which workers retry on the
+// event's schedule (1 s, 2 s, 4 s, … at most 1 h apart, for 3 days) until a 2xx: at least once,
+// like Stripe, and the receiver de-duplicates by event id. QueueStranded finds the events whose
+// process died before it could deliver or queue them.
 //
 // Bound to one io thread, like the pool it uses: make one per shard. It must outlive the
 // io_context's run, since deliveries it starts continue in the background.
-class LocalGateway final : public services::PaymentProvider {
+class LocalGateway final : public services::PaymentProvider, public services::WebhookDeliveries {
  public:
-  LocalGateway(pg::Pool& pool, LocalGatewayOptions options, const Clock& clock);
+  // `jobs` receives the deliveries to retry.
+  LocalGateway(pg::Pool& pool, services::JobQueue& jobs, LocalGatewayOptions options,
+               const Clock& clock);
 
   std::string_view name() const override { return "local"; }
   std::string_view signature_header() const override { return "Local-Signature"; }
@@ -81,37 +85,37 @@ class LocalGateway final : public services::PaymentProvider {
   Task<Result<services::PaymentIntent>> Confirm(std::string_view intent_id,
                                                 const CardDetails& card);
 
-  // Claims up to `limit` due events with a lease (so that other deliverers skip them), commits,
-  // and then POSTs each, signed, with nothing held open in the database. Returns how many were
-  // acknowledged with a 2xx. An event not acknowledged is retried after 1 s, 2 s, 4 s, … (at most
-  // 1 h apart) and given up (failed_at) once 3 days old. Throws when PostgreSQL fails.
-  Task<int> DeliverDue(int limit);
-  // Batches of delivery_batch until one comes back less than full: what is due now. Throws when
-  // PostgreSQL fails.
-  Task<void> DeliverAllDue();
-  // DeliverAllDue every delivery_interval, forever; failures of PostgreSQL or of the receiver are
-  // logged and retried, never fatal. For a process without a stoppable loop of its own (`serve`
-  // runs DeliverAllDue in its background loops instead, which it stops on shutdown).
-  Task<void> RunDeliveryLoop();
-  std::chrono::milliseconds delivery_interval() const { return options_.delivery_interval; }
+  // One attempt at the event with a lease, so that other deliverers skip it meanwhile; nothing
+  // is held open in the database during the POST. A failed attempt is due again after 1 s, 2 s,
+  // 4 s, … (at most 1 h apart) and given up once the event is 3 days old.
+  Task<services::DeliveryAttempt> DeliverEvent(std::string_view event_id) override;
+  // Events due for more than a minute with no attempt in flight; those with a pending job are
+  // skipped (not counted).
+  Task<int> QueueStranded(int limit) override;
+
   // Immediate deliveries started after a commit that have not finished: a process shutting down
   // waits for these before its io_context and pool go away.
   int deliveries_in_flight() const { return in_flight_.load(); }
 
  private:
   struct Claimed;
-  struct Round {
-    int claimed = 0;
-    int delivered = 0;
+  struct Failure {
+    TimePoint retry_at;
+    bool given_up = false;
+    std::string error;
   };
 
-  Task<Round> DeliverRound(int limit);
-  Task<bool> Deliver(const Claimed& event);
+  // Sends a claimed event; nullopt once the receiver answered 2xx.
+  Task<std::optional<Failure>> Deliver(const Claimed& event);
+  // Hands the event's delivery to the job queue, due at `run_at`; false when a job for it is
+  // pending already.
+  Task<bool> QueueDelivery(const std::string& event_id, TimePoint run_at);
   // Starts delivering `event_id` now, in the background on the caller's executor.
   Task<void> DeliverSoon(std::string event_id);
   static Task<void> DeliverOne(LocalGateway* self, std::string event_id);
 
   pg::Pool& pool_;
+  services::JobQueue& jobs_;
   LocalGatewayOptions options_;
   const Clock& clock_;
   // Deliveries reuse their connections to the webhook receiver.
