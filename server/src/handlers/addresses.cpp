@@ -104,8 +104,8 @@ Task<Response> Suggest(AuthService& auth, AddressesService& addresses, Request& 
   if (!user.ok()) co_return AuthErrorResponse(user.error());
   std::optional<std::string> country;
   if (std::string value = request.QueryParam("country"); !value.empty()) country = value;
-  auto found =
-      co_await addresses.Suggest(*user, request.remote_ip, request.QueryParam("q"), country);
+  auto found = co_await addresses.Suggest(*user, request.remote_ip, request.QueryParam("q"),
+                                          country, request.QueryParam("session"));
   if (!found.ok()) co_return http::ErrorResponse(found.error());
   json::array items;
   for (const auto& s : *found) {

@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::size_t kMaxSuggestions = 10;
 constexpr std::size_t kMaxQueryBytes = 100;
+constexpr std::size_t kMaxSessionBytes = 64;
 
 void Apply(std::string& target, std::optional<std::string>& value) {
   if (value) target = std::move(*value);
@@ -114,7 +115,7 @@ Task<Result<domain::AddressCheck>> AddressesService::Validate(const Principal& u
 
 Task<Result<std::vector<PlaceSuggestion>>> AddressesService::Suggest(
     const Principal& user, const std::string& ip, const std::string& query,
-    std::optional<std::string> country) {
+    std::optional<std::string> country, const std::string& session) {
   std::vector<FieldError> errors;
   if (query.empty() || query.size() > kMaxQueryBytes)
     errors.push_back({"q", "must be 1 to 100 bytes"});
@@ -124,11 +125,15 @@ Task<Result<std::vector<PlaceSuggestion>>> AddressesService::Suggest(
     if (!domain::IsIsoCountry(*country))
       errors.push_back({"country", "must be an ISO 3166-1 alpha-2 code, e.g. US"});
   }
+  if (session.size() > kMaxSessionBytes ||
+      !std::all_of(session.begin(), session.end(),
+                   [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; }))
+    errors.push_back({"session", "must be 1 to 64 letters, digits, - or _"});
   if (!errors.empty()) co_return ValidationError(std::move(errors));
   if (auto rate = co_await CheckRates(user, ip); !rate.ok()) co_return std::move(rate).error();
-  // One form's requests share a session (Places bills them together); the user is the form here.
-  co_return co_await geocoder_.Suggest(query, country, std::to_string(user.user.id.value),
-                                       kMaxSuggestions);
+  // Prefixed with the user: one user cannot join another's session.
+  std::string token = "u" + std::to_string(user.user.id.value) + "-" + session;
+  co_return co_await geocoder_.Suggest(query, country, token, kMaxSuggestions);
 }
 
 }  // namespace market::services

@@ -52,9 +52,12 @@ class AddressesService {
   // For the address form: what the geocoder makes of an address, problems included.
   Task<Result<domain::AddressCheck>> Validate(const Principal& user, const std::string& ip,
                                               domain::ShippingAddress address);
+  // `session` names one address form (Places bills a form's requests together): 1 to 64 letters,
+  // digits, '-' or '_', or empty for one per user.
   Task<Result<std::vector<PlaceSuggestion>>> Suggest(const Principal& user, const std::string& ip,
                                                      const std::string& query,
-                                                     std::optional<std::string> country);
+                                                     std::optional<std::string> country,
+                                                     const std::string& session = "");
 
  private:
   // The domain rules, then the geocoder: the check, or every problem as field errors.

@@ -253,6 +253,8 @@ describe("address checks for the form", () => {
     expect(anywhere.body.suggestions[0]).toMatchObject({ city: "Toronto", country: "CA" });
     expectError(await api("GET", "/api/v1/geo/suggest?q=", { token }), 422, "validation_failed", ["q"]);
     expectError(await api("GET", "/api/v1/geo/suggest?q=x&country=XX", { token }), 422, "validation_failed", ["country"]);
+    expectError(await api("GET", "/api/v1/geo/suggest?q=x&session=a%20b", { token }), 422, "validation_failed", ["session"]);
+    expect((await api("GET", "/api/v1/geo/suggest?q=berl&session=f-1", { token })).status).toBe(200);
   });
 });
 

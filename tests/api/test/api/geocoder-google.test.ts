@@ -223,13 +223,13 @@ describe("GEOCODER=google", () => {
   it("suggests with Places Autocomplete and a session token, in the country asked", async () => {
     const token = await user();
     mode = { kind: "stand-in", example: "paris" };
-    const res = await api("GET", "/api/v1/geo/suggest?q=par&country=fr", { baseUrl: server!.baseUrl, token });
+    const res = await api("GET", "/api/v1/geo/suggest?q=par&country=fr&session=form-1", { baseUrl: server!.baseUrl, token });
     expect(res.status, res.text).toBe(200);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.answered).toBe(200);
     expect(seen[0]!.path).toBe("/maps/api/place/autocomplete/json");
     expect(seen[0]!.query.get("components")).toBe("country:FR");
-    expect(seen[0]!.query.get("sessiontoken")).toBeTruthy();
+    expect(seen[0]!.query.get("sessiontoken")).toMatch(/^u\d+-form-1$/);
     expect(res.body.suggestions[0]).toMatchObject({ description: "Paris, France", city: "Paris" });
   });
 
