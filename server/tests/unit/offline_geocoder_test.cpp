@@ -54,7 +54,8 @@ TEST(PlaceIndex, TakesAWholeWordPrefixAndCloseSpellings) {
 }
 
 TEST(PlaceIndex, NamesTheMostPopulousPlaceOfThatNameElsewhere) {
-  PlaceMatch match = Fixture().Find("GB", "Toronto", "");
+  PlaceIndex index = Fixture();  // the match points into it
+  PlaceMatch match = index.Find("GB", "Toronto", "");
   EXPECT_EQ(match.kind, MatchKind::kNotFound);
   ASSERT_NE(match.elsewhere, nullptr);
   EXPECT_EQ(match.elsewhere->country, "CA");
