@@ -60,7 +60,7 @@ std::unique_ptr<clients::GoogleGeocoder> GoogleGeocoderFrom(const Config& config
       clients::GoogleOptions{.api_key = config.google_maps_api_key,
                              .base_url = config.google_maps_base_url,
                              .timeout = config.google_maps_timeout},
-      shared.geo_pool, cache, shared.geocoder, shared.places, shared.google_metrics);
+      shared.provider_pool, cache, shared.geocoder, shared.places, shared.google_metrics);
 }
 
 pg::PoolOptions PoolOptionsFrom(const Config& config) {
@@ -107,10 +107,10 @@ Shared::Shared(const Config& config)
       cursors(config.jwt_secret, "listing cursor"),
       media(config.media_dir),
       media_pool(config.media_threads),
+      provider_pool(4),
       places(config.geo_data_dir.empty() ? clients::PlaceIndex()
                                          : clients::PlaceIndex::LoadFiles(config.geo_data_dir)),
-      geocoder(places),
-      geo_pool(config.geocoder == "google" ? 4 : 1) {}
+      geocoder(places) {}
 
 Shard::Shard(const Config& config, Shared& shared)
     : clock_(shared.clock),
@@ -132,7 +132,13 @@ Shard::Shard(const Config& config, Shared& shared)
       orders_repository_(pool_),
       jobs_queue_(pool_),
       local_gateway_(pool_, jobs_queue_, LocalGatewayOptionsFrom(config), shared.clock),
-      payments_(pool_, orders_repository_, stock_gate_, local_gateway_, shared.clock),
+      stripe_(config.payment_provider == "stripe"
+                  ? std::make_unique<clients::StripeGateway>(StripeOptionsFrom(config),
+                                                             shared.provider_pool)
+                  : nullptr),
+      payments_(pool_, orders_repository_, stock_gate_,
+                stripe_ ? static_cast<services::PaymentProvider&>(*stripe_) : local_gateway_,
+                shared.clock),
       geocode_cache_(redis_),
       google_(GoogleGeocoderFrom(config, shared, geocode_cache_)),
       addresses_repository_(pool_),
@@ -164,13 +170,21 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
   handlers::AddAddressRoutes(router_, auth_, addresses_);
   handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
-  handlers::AddLocalGatewayRoutes(router_, local_gateway_);
+  if (!stripe_) handlers::AddLocalGatewayRoutes(router_, local_gateway_);
   router_.WrapHandlers([&metrics](const http::Route& route, http::Handler handler) {
     std::size_t index = metrics.AddRoute(http::MethodName(route.method), route.pattern);
     return http::Handler([&metrics, index, handler = std::move(handler)](http::Request& request) {
       return Timed(metrics, index, handler, request);
     });
   });
+}
+
+clients::StripeOptions StripeOptionsFrom(const Config& config) {
+  return clients::StripeOptions{.secret_key = config.stripe_secret_key,
+                                .publishable_key = config.stripe_publishable_key,
+                                .webhook_secrets = config.stripe_webhook_secrets,
+                                .api_version = config.stripe_api_version,
+                                .api_base = config.stripe_api_base};
 }
 
 std::string OwnWebhookUrl(const Config& config, std::uint16_t port) {

@@ -19,6 +19,7 @@
 #include "clients/media/file_media_store.hpp"
 #include "clients/media/vips_image_processor.hpp"
 #include "clients/payments/local_gateway.hpp"
+#include "clients/payments/stripe_gateway.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "handlers/system.hpp"
@@ -63,13 +64,14 @@ struct Shared {
   clients::FileMediaStore media;
   // Image decoding and media file I/O: blocking work kept off the io threads.
   boost::asio::thread_pool media_pool;
+  // Calls to payment and address providers' APIs (libcurl, blocking), off the io threads.
+  boost::asio::thread_pool provider_pool;
   HttpMetrics metrics;
   // The offline geocoder's data, loaded once from config.geo_data_dir (empty when that is unset,
   // as for `marketplace routes`), and the geocoder over it.
   clients::PlaceIndex places;
   clients::OfflineGeocoder geocoder;
-  // Blocking calls to Google (GEOCODER=google), and what became of them.
-  boost::asio::thread_pool geo_pool;
+  // What became of the calls to Google (GEOCODER=google; they run on provider_pool).
   clients::GoogleMetrics google_metrics;
 };
 
@@ -117,6 +119,8 @@ class Shard {
   // Where the local gateway hands the webhook deliveries that failed.
   pg::PgJobQueue jobs_queue_;
   clients::LocalGateway local_gateway_;
+  // PAYMENT_PROVIDER=stripe only; else payments go through local_gateway_.
+  std::unique_ptr<clients::StripeGateway> stripe_;
   services::PaymentsService payments_;
   redis::RedisGeocodeCache geocode_cache_;
   // GEOCODER=google only; otherwise the shared offline geocoder answers.
@@ -134,6 +138,9 @@ class Shard {
   void Ended(const char* what, std::exception_ptr failure);
   std::unique_ptr<InProcessJobs> jobs_;
 };
+
+// The Stripe adapter's settings from PAYMENT_PROVIDER=stripe's variables.
+clients::StripeOptions StripeOptionsFrom(const Config& config);
 
 // The local gateway's default webhook URL: that of `serve` on `port` of config.http_host.
 std::string OwnWebhookUrl(const Config& config, std::uint16_t port);

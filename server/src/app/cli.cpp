@@ -131,7 +131,11 @@ struct MaintenanceDeps {
         gate(redis),
         orders_repository(pool),
         gateway(pool, queue, GatewayOptions(config), clock),
-        payments(pool, orders_repository, gate, gateway, clock),
+        stripe(config.payment_provider == "stripe" ? std::make_unique<clients::StripeGateway>(
+                                                         StripeOptionsFrom(config), provider_pool)
+                                                   : nullptr),
+        payments(pool, orders_repository, gate,
+                 stripe ? static_cast<services::PaymentProvider&>(*stripe) : gateway, clock),
         orders(pool, orders_repository, gate, payments, clock,
                services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}),
         repository(pool),
@@ -142,6 +146,8 @@ struct MaintenanceDeps {
   redis::RedisStockGate gate;
   pg::PgOrdersRepository orders_repository;
   clients::LocalGateway gateway;
+  boost::asio::thread_pool provider_pool{2};
+  std::unique_ptr<clients::StripeGateway> stripe;
   services::PaymentsService payments;
   services::OrdersService orders;
   pg::PgMaintenanceRepository repository;
@@ -377,12 +383,14 @@ int PrintJobStats(const Config& config) {
   return 0;
 }
 
-// The route table as JSON, for the check that api/openapi.yaml and the router agree. It needs no
-// real configuration: building a shard connects to nothing.
-int PrintRoutes() {
+// The route table as JSON, for the check that api/openapi.yaml and the router agree, with the
+// routes of `payment_provider`. It needs no real configuration: building a shard connects to
+// nothing.
+int PrintRoutes(const std::string& payment_provider) {
   Config config;
   config.redis_url = "redis://127.0.0.1:1/0";
   config.jwt_secret = std::string(32, 'x');
+  config.payment_provider = payment_provider;
   Shared shared(config);
   Shard shard(config, shared);
   boost::json::array routes;
@@ -403,6 +411,9 @@ int RunCli(int argc, char** argv) {
   auto* dev = cli.add_subcommand("dev", "Serve the API with background work in one process");
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   auto* routes = cli.add_subcommand("routes", "Print the route table as JSON");
+  std::string routes_provider = "local";
+  routes->add_option("--payment-provider", routes_provider, "The payment provider's routes")
+      ->check(CLI::IsMember({"local", "stripe"}));
   auto* seed = cli.add_subcommand("seed-demo", "Create demo users and listings (idempotent)");
   auto* worker = cli.add_subcommand("worker", "Run queued jobs until SIGTERM");
   auto* scheduler = cli.add_subcommand(
@@ -433,7 +444,7 @@ int RunCli(int argc, char** argv) {
   auto* stats = jobs->add_subcommand("stats", "The queue per kind and status, as Prometheus text");
   CLI11_PARSE(cli, argc, argv);
 
-  if (routes->parsed()) return PrintRoutes();
+  if (routes->parsed()) return PrintRoutes(routes_provider);
   // Only the commands that sign things (tokens, webhooks) need the secrets.
   auto config = LoadOrReport(serve->parsed() || dev->parsed() || seed->parsed());
   if (!config) return kExitConfig;

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
+
 namespace market::app {
 namespace {
 
@@ -229,11 +231,65 @@ Result<Config> LoadConfig(const Getenv& getenv) {
   read("SELLER_DELIVERY_CONFIRM_AFTER", DurationUpTo(std::chrono::hours(24 * 90)),
        "must be a duration up to 90d, e.g. 14d", config.seller_delivery_after);
   if (auto v = get("PAYMENT_PROVIDER")) {
-    if (*v == "local") {
+    if (*v == "local" || *v == "stripe") {
       config.payment_provider = *v;
     } else {
-      bad("PAYMENT_PROVIDER", "must be local");
+      bad("PAYMENT_PROVIDER", "must be local or stripe");
     }
+  }
+  // Checked whatever the provider, so that a wrong value is found before it is switched on; the
+  // messages never repeat a value (they are secrets).
+  if (auto v = get("STRIPE_SECRET_KEY")) {
+    if (v->rfind("sk_test_", 0) != 0 && v->rfind("sk_live_", 0) != 0 &&
+        v->rfind("rk_test_", 0) != 0 && v->rfind("rk_live_", 0) != 0) {
+      bad("STRIPE_SECRET_KEY", "must be a Stripe secret or restricted key (sk_… or rk_…)");
+    } else {
+      config.stripe_secret_key = *v;
+    }
+  }
+  if (auto v = get("STRIPE_PUBLISHABLE_KEY")) {
+    if (v->rfind("pk_test_", 0) != 0 && v->rfind("pk_live_", 0) != 0) {
+      bad("STRIPE_PUBLISHABLE_KEY", "must be a Stripe publishable key (pk_…)");
+    } else {
+      config.stripe_publishable_key = *v;
+    }
+  }
+  if (auto v = get("STRIPE_WEBHOOK_SECRET")) {
+    config.stripe_webhook_secrets.clear();
+    for (std::string_view rest = *v; !rest.empty();) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view secret = Trim(rest.substr(0, comma));
+      if (!secret.empty()) config.stripe_webhook_secrets.emplace_back(secret);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    const bool well_formed =
+        std::all_of(config.stripe_webhook_secrets.begin(), config.stripe_webhook_secrets.end(),
+                    [](const std::string& secret) { return secret.rfind("whsec_", 0) == 0; });
+    if (config.stripe_webhook_secrets.empty() || !well_formed)
+      bad("STRIPE_WEBHOOK_SECRET", "must be whsec_… secrets, separated by commas");
+  }
+  if (auto v = get("STRIPE_API_VERSION")) {
+    if (v->size() != 10 || (*v)[4] != '-' || (*v)[7] != '-') {
+      bad("STRIPE_API_VERSION", "must be a date such as 2023-08-16");
+    } else {
+      config.stripe_api_version = *v;
+    }
+  }
+  if (auto v = get("STRIPE_API_BASE")) {
+    if (production) {
+      bad("STRIPE_API_BASE", "is for tests only");
+    } else if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0) {
+      bad("STRIPE_API_BASE", "must be an http(s) URL");
+    } else {
+      config.stripe_api_base = *v;
+    }
+  }
+  if (config.payment_provider == "stripe") {
+    if (config.stripe_secret_key.empty()) bad("STRIPE_SECRET_KEY", "is required with stripe");
+    if (config.stripe_publishable_key.empty())
+      bad("STRIPE_PUBLISHABLE_KEY", "is required with stripe");
+    if (config.stripe_webhook_secrets.empty())
+      bad("STRIPE_WEBHOOK_SECRET", "is required with stripe");
   }
   if (auto v = get("LOCAL_PAYMENTS_WEBHOOK_SECRET")) {
     if (v->size() < kMinSecretBytes) {

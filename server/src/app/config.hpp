@@ -50,8 +50,16 @@ struct Config {
   // A seller may confirm delivery of their shipped items this long after shipping.
   std::chrono::seconds seller_delivery_after{std::chrono::hours(24 * 14)};
 
-  // The payment gateway: only the built-in `local` one for now.
+  // The payment gateway: the built-in `local` one, or `stripe`.
   std::string payment_provider = "local";
+  // PAYMENT_PROVIDER=stripe: the API key (never logged), the key the browser uses for Stripe
+  // Elements, the webhook signing secrets (several while rolling one), the pinned API version,
+  // and (tests only: refused in production) where Stripe's API is.
+  std::string stripe_secret_key;
+  std::string stripe_publishable_key;
+  std::vector<std::string> stripe_webhook_secrets;
+  std::string stripe_api_version = "2023-08-16";
+  std::string stripe_api_base = "https://api.stripe.com";
   // Signs the local gateway's webhook deliveries (Stripe's scheme).
   std::string local_webhook_secret;
   // Where the local gateway delivers its events: this server's webhook unless set.

@@ -266,11 +266,14 @@ Task<Response> StartPayment(AuthService& auth, PaymentsService& payments, Reques
   if (!id) co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such order."));
   auto session = co_await payments.StartPayment(*buyer, *id);
   if (!session.ok()) co_return http::ErrorResponse(session.error());
-  co_return http::Json(200, json::object{{"provider", session->provider},
-                                         {"intent_id", session->intent.id},
-                                         {"client_secret", session->intent.client_secret},
-                                         {"amount_cents", session->intent.amount_cents},
-                                         {"currency", session->intent.currency}});
+  json::object body{{"provider", session->provider},
+                    {"intent_id", session->intent.id},
+                    {"client_secret", session->intent.client_secret},
+                    {"amount_cents", session->intent.amount_cents},
+                    {"currency", session->intent.currency}};
+  if (const std::string_view key = payments.provider().publishable_key(); !key.empty())
+    body["publishable_key"] = key;
+  co_return http::Json(200, std::move(body));
 }
 
 // The provider's webhook. The signature is checked over the raw body before anything in it is

@@ -111,6 +111,47 @@ TEST(Config, ParsesDurations) {
   EXPECT_FALSE(ParseDuration("0s"));
 }
 
+TEST(Config, ReadsStripeSettingsWithSeveralWebhookSecrets) {
+  auto config = Load({{"PAYMENT_PROVIDER", "stripe"},
+                      {"STRIPE_SECRET_KEY", "sk_test_abc"},
+                      {"STRIPE_PUBLISHABLE_KEY", "pk_test_abc"},
+                      {"STRIPE_WEBHOOK_SECRET", "whsec_one, whsec_two"},
+                      {"STRIPE_API_VERSION", "2024-06-20"},
+                      {"STRIPE_API_BASE", "http://127.0.0.1:12111"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->payment_provider, "stripe");
+  EXPECT_EQ(config->stripe_secret_key, "sk_test_abc");
+  EXPECT_EQ(config->stripe_webhook_secrets, (std::vector<std::string>{"whsec_one", "whsec_two"}));
+  EXPECT_EQ(config->stripe_api_version, "2024-06-20");
+  EXPECT_EQ(config->stripe_api_base, "http://127.0.0.1:12111");
+}
+
+TEST(Config, StripeNeedsItsKeysAndNeverEchoesThem) {
+  auto missing = Load({{"PAYMENT_PROVIDER", "stripe"}});
+  ASSERT_FALSE(missing.ok());
+  for (const char* name : {"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"})
+    EXPECT_TRUE(HasField(missing.error(), name)) << name;
+
+  auto wrong = Load({{"PAYMENT_PROVIDER", "stripe"},
+                     {"STRIPE_SECRET_KEY", "pk_test_secretlooking"},
+                     {"STRIPE_PUBLISHABLE_KEY", "sk_test_secretlooking"},
+                     {"STRIPE_WEBHOOK_SECRET", "whsec_ok,notasecret"},
+                     {"STRIPE_API_VERSION", "latest"}});
+  ASSERT_FALSE(wrong.ok());
+  for (const char* name : {"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+                           "STRIPE_API_VERSION"})
+    EXPECT_TRUE(HasField(wrong.error(), name)) << name;
+  for (const auto& field : wrong.error().fields)
+    EXPECT_EQ(field.message.find("secretlooking"), std::string::npos) << field.message;
+
+  auto production =
+      Load({{"MARKETPLACE_ENV", "production"}, {"STRIPE_API_BASE", "http://127.0.0.1:12111"}});
+  ASSERT_FALSE(production.ok());
+  EXPECT_TRUE(HasField(production.error(), "STRIPE_API_BASE"));
+  EXPECT_FALSE(HasField(Load({{"PAYMENT_PROVIDER", "paypal"}}).error(), "STRIPE_SECRET_KEY"));
+  EXPECT_TRUE(HasField(Load({{"PAYMENT_PROVIDER", "paypal"}}).error(), "PAYMENT_PROVIDER"));
+}
+
 TEST(Config, ReadsWorkerSettings) {
   auto config = Load({{"WORKER_CONCURRENCY", "8"},
                       {"WORKER_POLL_INTERVAL", "5s"},

@@ -6,9 +6,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "auth/tokens.hpp"
-#include "clients/geocoding/curl_get.hpp"
 #include "clients/geocoding/google_response.hpp"
+#include "clients/web/curl_fetch.hpp"
 #include "common/offload.hpp"
+#include "common/unavailable.hpp"
 
 namespace market::clients {
 namespace {
@@ -49,17 +50,28 @@ Task<std::optional<std::string>> GoogleGeocoder::Fetch(GoogleApi api, const std:
     co_return cached;
   }
 
-  std::string url = base_ + path + "?" + query + "&key=" + PercentEncode(options_.api_key);
+  std::string url = base_ + path + "?" + query + "&key=" + UrlEscape(options_.api_key);
   if (!base_query_.empty()) url += "&" + base_query_;
   std::chrono::milliseconds backoff = options_.backoff;
   for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
-    auto get = [url, timeout = options_.timeout] { return CurlGet(url, timeout); };
+    // A transport failure (timeout, refused, TLS) is a value here, to be retried like a 5xx.
+    auto get = [request = FetchRequest{.url = url, .timeout = options_.timeout}] {
+      std::pair<FetchResponse, std::string> out;
+      try {
+        out.first = CurlFetch(request);
+      } catch (const ServiceUnavailable& e) {
+        out.second = e.what();
+      }
+      return out;
+    };
     auto started = std::chrono::steady_clock::now();
-    HttpAnswer answer = co_await Offload(pool_, std::move(get));
+    std::pair<FetchResponse, std::string> fetched = co_await Offload(pool_, std::move(get));
+    FetchResponse& answer = fetched.first;
+    const std::string& failure = fetched.second;
     metrics_.Spent(api, std::chrono::steady_clock::now() - started);
     std::string why;
-    if (!answer.error.empty()) {
-      why = answer.error;
+    if (!failure.empty()) {
+      why = failure;
     } else if (answer.status >= 500) {
       why = "HTTP " + std::to_string(answer.status);
     } else if (answer.status != 200) {
@@ -107,9 +119,9 @@ Task<domain::AddressCheck> GoogleGeocoder::Check(const domain::ShippingAddress& 
 Task<std::vector<services::PlaceSuggestion>> GoogleGeocoder::Suggest(
     const std::string& query, const std::optional<std::string>& country, const std::string& session,
     std::size_t limit) {
-  std::string params = "input=" + PercentEncode(query) + "&types=" + PercentEncode("(cities)") +
-                       "&sessiontoken=" + PercentEncode(session);
-  if (country) params += "&components=" + PercentEncode("country:" + *country);
+  std::string params = "input=" + UrlEscape(query) + "&types=" + UrlEscape("(cities)") +
+                       "&sessiontoken=" + UrlEscape(session);
+  if (country) params += "&components=" + UrlEscape("country:" + *country);
   auto read = [limit](const std::string& body) {
     return ReadAutocompleteResponse(body, limit).outcome;
   };

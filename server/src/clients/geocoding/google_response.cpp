@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+
 #include <boost/json.hpp>
+#include "clients/web/curl_fetch.hpp"
 
 namespace market::clients {
 namespace {
@@ -78,18 +80,6 @@ std::string LocationType(const json::object& result) {
 
 }  // namespace
 
-std::string PercentEncode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 std::string GeocodeQuery(const domain::ShippingAddress& a) {
   std::string address;
   for (const std::string* part : {&a.line1, &a.line2, &a.city, &a.region, &a.postal_code}) {
@@ -97,8 +87,7 @@ std::string GeocodeQuery(const domain::ShippingAddress& a) {
     if (!address.empty()) address += ", ";
     address += *part;
   }
-  return "address=" + PercentEncode(address) +
-         "&components=" + PercentEncode("country:" + a.country);
+  return "address=" + UrlEscape(address) + "&components=" + UrlEscape("country:" + a.country);
 }
 
 GoogleCheck ReadGeocodeResponse(std::string_view body, const domain::ShippingAddress& address) {

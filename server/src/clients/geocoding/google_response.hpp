@@ -44,7 +44,4 @@ struct GooglePredictions {
 // Places Autocomplete predictions (ZERO_RESULTS is an empty answer).
 GooglePredictions ReadAutocompleteResponse(std::string_view body, std::size_t limit);
 
-// RFC 3986 percent-encoding of everything but unreserved characters.
-std::string PercentEncode(std::string_view text);
-
 }  // namespace market::clients

@@ -19,6 +19,8 @@
 #include <boost/json.hpp>
 
 #include "auth/webhook_signature.hpp"
+#include "clients/payments/stripe_events.hpp"
+#include "common/text.hpp"
 #include "common/unavailable.hpp"
 #include "http/client.hpp"
 #include "storage/pg/params.hpp"
@@ -170,18 +172,6 @@ std::int64_t UnixSeconds(TimePoint time) {
   return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool IsCurrency(std::string_view text) {
   return text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) {
            return std::isupper(static_cast<unsigned char>(c)) != 0;
@@ -220,7 +210,7 @@ json::object IntentJson(const IntentRow& row) {
                       {"object", "payment_intent"},
                       {"amount", row.intent.amount_cents},
                       {"amount_received", paid ? row.intent.amount_cents : 0},
-                      {"currency", Lower(row.intent.currency)},
+                      {"currency", AsciiLower(row.intent.currency)},
                       {"status", row.intent.status},
                       {"metadata", Metadata(row)},
                       {"last_payment_error", std::move(last_error)}};
@@ -234,7 +224,7 @@ json::object ChargeJson(const IntentRow& row) {
                       {"amount", row.intent.amount_cents},
                       {"amount_refunded", row.amount_refunded_cents},
                       {"refunded", row.amount_refunded_cents == row.intent.amount_cents},
-                      {"currency", Lower(row.intent.currency)},
+                      {"currency", AsciiLower(row.intent.currency)},
                       {"status", "succeeded"},
                       {"payment_intent", row.intent.id},
                       {"metadata", Metadata(row)}};
@@ -362,86 +352,6 @@ std::chrono::seconds Backoff(std::int64_t attempts) {
                                         kMaxBackoff);
 }
 
-// ---- Reading events ----
-
-Error Malformed(std::string message) {
-  return MakeError(ErrorCode::kBadRequest, std::move(message));
-}
-
-const json::string* StringAt(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  return value != nullptr && value->is_string() ? &value->as_string() : nullptr;
-}
-
-std::optional<std::int64_t> IntegerAt(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr) return std::nullopt;
-  if (value->is_int64()) return value->as_int64();
-  if (value->is_uint64() && value->as_uint64() <= std::uint64_t(INT64_MAX))
-    return static_cast<std::int64_t>(value->as_uint64());
-  return std::nullopt;
-}
-
-// The order named in metadata.order_id, when it is one (anything else names no order).
-std::optional<domain::OrderId> OrderFromMetadata(const json::object& object) {
-  const json::value* metadata = object.if_contains("metadata");
-  if (metadata == nullptr || !metadata->is_object()) return std::nullopt;
-  const json::string* text = StringAt(metadata->as_object(), "order_id");
-  if (text == nullptr) return std::nullopt;
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
-  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) return std::nullopt;
-  return domain::OrderId{id};
-}
-
-Result<PaymentEvent> ReadEvent(std::string_view body) {
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 32;
-  json::value parsed = json::parse(body, ec, {}, options);
-  if (ec || !parsed.is_object()) return Malformed("The event is not a JSON object.");
-  const json::object& root = parsed.as_object();
-  const json::string* id = StringAt(root, "id");
-  const json::string* type = StringAt(root, "type");
-  if (id == nullptr || id->empty() || type == nullptr || type->empty())
-    return Malformed("The event has no id or type.");
-  PaymentEvent event{.id = std::string(*id), .type = std::string(*type)};
-  if (event.type == "payment_intent.succeeded") event.kind = PaymentEvent::Kind::kSucceeded;
-  if (event.type == "payment_intent.payment_failed") event.kind = PaymentEvent::Kind::kFailed;
-
-  const json::value* data = root.if_contains("data");
-  const json::value* object =
-      data != nullptr && data->is_object() ? data->as_object().if_contains("object") : nullptr;
-  if (object == nullptr || !object->is_object()) {
-    if (event.kind != PaymentEvent::Kind::kOther) return Malformed("The event has no object.");
-    return event;
-  }
-  const json::object& o = object->as_object();
-  const json::string* object_type = StringAt(o, "object");
-  const bool is_intent = object_type != nullptr && *object_type == "payment_intent";
-  const bool is_charge = object_type != nullptr && *object_type == "charge";
-  if (!is_intent && !is_charge) {
-    if (event.kind != PaymentEvent::Kind::kOther)
-      return Malformed("The event's object is not a payment intent.");
-    return event;
-  }
-  const json::string* intent_id = StringAt(o, is_intent ? "id" : "payment_intent");
-  const std::optional<std::int64_t> amount = IntegerAt(o, "amount");
-  const json::string* currency = StringAt(o, "currency");
-  if (intent_id == nullptr || intent_id->empty() || !amount || currency == nullptr)
-    return Malformed("The event's payment intent lacks its id, amount or currency.");
-  event.intent_id = std::string(*intent_id);
-  event.amount_cents = *amount;
-  event.currency = Upper(*currency);
-  event.order = OrderFromMetadata(o);
-  if (const json::value* error = o.if_contains("last_payment_error");
-      error != nullptr && error->is_object()) {
-    if (const json::string* code = StringAt(error->as_object(), "code"))
-      event.failure_code = std::string(*code);
-  }
-  return event;
-}
-
 }  // namespace
 
 struct LocalGateway::Claimed {
@@ -463,7 +373,7 @@ LocalGateway::LocalGateway(pg::Pool& pool, services::JobQueue& jobs, LocalGatewa
 }
 
 Task<Result<PaymentIntent>> LocalGateway::CreateIntent(const services::CreateIntent& request) {
-  const std::string currency = Upper(request.currency);
+  const std::string currency = AsciiUpper(request.currency);
   if (request.amount_cents <= 0) co_return FieldProblem("amount_cents", "must be positive");
   if (!IsCurrency(currency)) co_return FieldProblem("currency", "must be an ISO 4217 code");
 
@@ -553,7 +463,7 @@ Result<PaymentEvent> LocalGateway::ParseWebhook(std::string_view signature, std:
   if (auto verified = auth::VerifyWebhook(signature, body, options_.webhook_secret, now);
       !verified.ok())
     return std::move(verified).error();
-  return ReadEvent(body);
+  return ParseStripeEvent(body);
 }
 
 Task<Result<PaymentIntent>> LocalGateway::Confirm(std::string_view intent_id,

@@ -63,6 +63,8 @@ class PaymentProvider {
   virtual ~PaymentProvider() = default;
 
   virtual std::string_view name() const = 0;  // "local", "stripe"
+  // What the buyer's browser loads the provider's script with (Stripe's pk_…), if anything.
+  virtual std::string_view publishable_key() const { return {}; }
   // The request header that carries the webhook signature.
   virtual std::string_view signature_header() const = 0;
 
