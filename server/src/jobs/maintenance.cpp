@@ -106,6 +106,30 @@ Task<ExpireReport> Maintenance::ExpireOrders(const bool* stop) {
   co_return report;
 }
 
+Task<services::PaymentsService::ReconcileReport> Maintenance::ReconcilePayments(const bool* stop) {
+  services::PaymentsService::ReconcileReport total;
+  for (int batch = 0; batch < options_.payments_batches && !Stopped(stop); ++batch) {
+    const auto report =
+        co_await payments_.ReconcileIntents(options_.payments_age, options_.payments_batch);
+    total.checked += report.checked;
+    total.paid += report.paid;
+    total.refunded += report.refunded;
+    total.cancelled += report.cancelled;
+    total.failed += report.failed;
+    if (report.checked < options_.payments_batch) break;
+  }
+  metrics_.Add("reconcile_payments", "intents_checked", total.checked);
+  metrics_.Add("reconcile_payments", "paid_without_webhook", total.paid);
+  metrics_.Add("reconcile_payments", "refunded_without_webhook", total.refunded);
+  metrics_.Add("reconcile_payments", "intents_cancelled", total.cancelled);
+  metrics_.Add("reconcile_payments", "provider_failures", total.failed);
+  spdlog::info(
+      "reconcile_payments: {} intents checked, {} orders paid and {} refunded without their "
+      "webhook, {} intents of closed orders cancelled, {} not answered",
+      total.checked, total.paid, total.refunded, total.cancelled, total.failed);
+  co_return total;
+}
+
 // Why a drifted counter is dropped rather than set to PostgreSQL's figure:
 //
 // A checkout takes from the counter (Lua) and only then writes its order to PostgreSQL, so while
@@ -284,6 +308,10 @@ Task<void> RunPurgeInactive(Maintenance& maintenance, JobContext& context) {
   co_await maintenance.PurgeInactive(&context.lease_lost);
 }
 
+Task<void> RunReconcilePayments(Maintenance& maintenance, JobContext& context) {
+  co_await maintenance.ReconcilePayments(&context.lease_lost);
+}
+
 }  // namespace
 
 void AddMaintenanceHandlers(HandlerRegistry& registry, Maintenance& maintenance) {
@@ -297,6 +325,9 @@ void AddMaintenanceHandlers(HandlerRegistry& registry, Maintenance& maintenance)
                [&maintenance](JobContext& context) { return RunCleanup(maintenance, context); });
   registry.Add(std::string(kMaintenanceKinds[3]), [&maintenance](JobContext& context) {
     return RunPurgeInactive(maintenance, context);
+  });
+  registry.Add(std::string(kMaintenanceKinds[4]), [&maintenance](JobContext& context) {
+    return RunReconcilePayments(maintenance, context);
   });
 }
 

@@ -21,8 +21,8 @@
 namespace market::jobs {
 
 // The kinds AddMaintenanceHandlers registers (the scheduler enqueues them with payload {}).
-inline constexpr std::array<std::string_view, 4> kMaintenanceKinds = {
-    "expire_orders", "reconcile_stock", "cleanup", "purge_inactive"};
+inline constexpr std::array<std::string_view, 5> kMaintenanceKinds = {
+    "expire_orders", "reconcile_stock", "cleanup", "purge_inactive", "reconcile_payments"};
 
 // Limits per run, so that no run holds a worker for long however much has piled up: what is left
 // is done by the next run. Ages are how old a row must be to go.
@@ -42,6 +42,11 @@ struct MaintenanceOptions {
   int purge_batches = 10;
   int listings_batch = 500;
   int listings_batches = 10;
+  // An unpaid order's intent is first asked about this long after the order was placed (its
+  // webhook normally comes within seconds), and then again at most this often.
+  std::chrono::seconds payments_age = std::chrono::minutes(10);
+  int payments_batch = 100;
+  int payments_batches = 10;
 };
 
 // What the maintenance jobs did, as Prometheus counters:
@@ -111,6 +116,9 @@ class Maintenance {
   Task<CleanupReport> Cleanup(const bool* stop = nullptr);
   // purge_inactive: anonymises accounts deleted long ago, removes listings retired long ago.
   Task<PurgeReport> PurgeInactive(const bool* stop = nullptr);
+  // reconcile_payments: PaymentsService::ReconcileIntents in batches: payments whose webhook never
+  // came are applied, closed orders' intents canceled at last.
+  Task<services::PaymentsService::ReconcileReport> ReconcilePayments(const bool* stop = nullptr);
 
  private:
   enum class Sweep { kSessions, kIdempotencyKeys, kPaymentEvents, kWebhookEvents, kJobs };

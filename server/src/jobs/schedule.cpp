@@ -16,6 +16,8 @@ std::vector<ScheduledJob> MarketplaceSchedule() {
   // the commit and the attempt), handed to deliver_webhooks jobs; at start-up too.
   schedule.push_back(
       {.kind = "deliver_webhooks.stranded", .schedule = Schedule::Every(1min), .at_startup = true});
+  // Payments whose webhook never came; closed orders' intents not yet canceled at the provider.
+  schedule.push_back({.kind = "reconcile_payments", .schedule = Schedule::Every(5min)});
   // Expired refresh tokens, old idempotency records and processed webhook events.
   schedule.push_back({.kind = "cleanup", .schedule = Schedule::Every(1h)});
   // Accounts deleted and listings deactivated more than 30 days ago.

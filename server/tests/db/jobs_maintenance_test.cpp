@@ -238,6 +238,15 @@ class JobsMaintenanceTest : public ::testing::Test {
 
   std::optional<int> Counter(ListingId listing) { return RunTask(io_, gate_.Peek(listing)); }
 
+  // Runs ReconcileIntents until `done`, with the order placed an hour ago: each run hands out
+  // intents not checked in the last 30 minutes, so other tests' orders in the shared database
+  // that come first are each checked once and the order's turn comes.
+  void ReconcileUntil(OrderId order, const std::function<bool()>& done) {
+    Query("UPDATE orders SET created_at = now() - interval '1 hour' WHERE id = $1", order.value);
+    for (int run = 0; run < 100 && !done(); ++run)
+      RunTask(io_, payments_.ReconcileIntents(std::chrono::minutes(30), 100));
+  }
+
   Order Stored(OrderId id) {
     auto order = RunTask(io_, orders_.Find(id));
     if (!order) throw std::runtime_error("no order " + std::to_string(id.value));
@@ -417,6 +426,111 @@ TEST_F(JobsMaintenanceTest, ExpiryRacingPaymentsLeavesEveryOrderEitherPaidOrExpi
   EXPECT_EQ(Listing(listing).quantity, kOrders - paid);
   EXPECT_EQ(Listing(listing).available(), kOrders - paid);
   EXPECT_EQ(Counter(listing), std::optional<int>(kOrders - paid));
+}
+
+// ---- reconcile_payments ----
+
+TEST_F(JobsMaintenanceTest, ReconcilePaymentsPaysAnOrderWhoseWebhookNeverCameExactlyOnce) {
+  auto seller = NewUser();
+  auto listing = NewListing(seller, 3);
+  auto buyer = NewUser();
+  Order order = Place(buyer, listing, 2);
+  // Paid at the gateway, whose webhook goes to a port where nobody listens: it never comes.
+  const std::string intent = PayAtGateway(buyer, order);
+  EXPECT_EQ(Stored(order.id).Status(), OrderStatus::kPendingPayment);
+
+  // Not before `age`: the webhook normally comes within seconds.
+  RunTask(io_, payments_.ReconcileIntents(std::chrono::hours(1), 1000));
+  EXPECT_EQ(Stored(order.id).Status(), OrderStatus::kPendingPayment);
+
+  ReconcileUntil(order.id, [&] { return Stored(order.id).Status() == OrderStatus::kPaid; });
+  ASSERT_EQ(Stored(order.id).Status(), OrderStatus::kPaid);
+  EXPECT_EQ(Listing(listing).quantity, 1);
+  EXPECT_EQ(
+      Count("SELECT count(*) AS n FROM payment_events WHERE event_id = $1", "reconciled:" + intent),
+      1);
+  // The webhook, late after all: nothing more happens.
+  const std::string body = SucceededEvent(Stored(order.id), intent);
+  ASSERT_TRUE(
+      RunTask(io_, payments_.HandleWebhook(auth::SignWebhook(kSecret, UnixNow(), body), body))
+          .ok());
+  Query("UPDATE orders SET intent_checked_at = NULL WHERE id = $1", order.id.value);
+  RunTask(io_, payments_.ReconcileIntents(std::chrono::seconds(0), 1000));
+  EXPECT_EQ(EventsOfType(order.id, "order.paid"), 1);
+  EXPECT_EQ(Listing(listing).quantity, 1);
+  EXPECT_TRUE(Stored(order.id).refunds.empty());
+}
+
+TEST_F(JobsMaintenanceTest, ExpiringAnOrderWhosePaymentSucceededRefundsItWithoutTheWebhook) {
+  auto seller = NewUser();
+  auto listing = NewListing(seller, 2);
+  auto buyer = NewUser();
+  Order order = Place(buyer, listing);
+  const std::string intent = PayAtGateway(buyer, order);
+  ExpireLongAgo(order.id);
+  RunTask(io_, maintenance_.ExpireOrders());
+  Order expired = Stored(order.id);
+  EXPECT_EQ(expired.Status(), OrderStatus::kExpired);
+  ASSERT_EQ(expired.refunds.size(), 1u) << "the cancel found the payment and refunded it";
+  EXPECT_EQ(expired.refunds[0].status, "succeeded");
+  EXPECT_EQ(
+      Query("SELECT amount_refunded_cents AS n FROM local_payment_intents WHERE id = $1", intent)
+          .Int(0, "n"),
+      order.total_cents);
+  EXPECT_EQ(Listing(listing).quantity, 2);
+  EXPECT_EQ(Count("SELECT count(*) AS n FROM orders WHERE id = $1 AND intent_settled_at IS NOT "
+                  "NULL",
+                  order.id.value),
+            1);
+}
+
+TEST_F(JobsMaintenanceTest, ReconcilePaymentsCancelsTheIntentOfAClosedOrderWhoseCancelFailed) {
+  auto seller = NewUser();
+  auto listing = NewListing(seller, 2);
+  auto buyer = NewUser();
+  Order order = Place(buyer, listing);
+  PaymentSession session = Must(RunTask(io_, payments_.StartPayment(buyer, order.id)), "start");
+  Must(RunTask(io_, orders_service_.Cancel(buyer, order.id)), "cancel");
+  EXPECT_EQ(Query("SELECT status FROM local_payment_intents WHERE id = $1", session.intent.id)
+                .String(0, "status"),
+            "canceled");
+  // As if the provider had been down when the order was cancelled.
+  Query("UPDATE local_payment_intents SET status = 'requires_payment_method' WHERE id = $1",
+        session.intent.id);
+  Query("UPDATE orders SET intent_settled_at = NULL WHERE id = $1", order.id.value);
+
+  ReconcileUntil(order.id, [&] {
+    return Count(
+               "SELECT count(*) AS n FROM orders WHERE id = $1 AND intent_settled_at IS NOT "
+               "NULL",
+               order.id.value) == 1;
+  });
+  EXPECT_EQ(Query("SELECT status FROM local_payment_intents WHERE id = $1", session.intent.id)
+                .String(0, "status"),
+            "canceled");
+  EXPECT_EQ(Stored(order.id).Status(), OrderStatus::kCancelled);
+  EXPECT_TRUE(Stored(order.id).refunds.empty());
+}
+
+TEST_F(JobsMaintenanceTest, ReconcilePaymentsJobAsksAboutOrdersPlacedTenMinutesAgo) {
+  jobs::HandlerRegistry registry;
+  jobs::AddMaintenanceHandlers(registry, maintenance_);
+  auto listing = NewListing(NewUser(), 3);
+  auto buyer = NewUser();
+  Order order = Place(buyer, listing);
+  PayAtGateway(buyer, order);
+  // Other tests' orders in the shared database checked first, so that the job's bounded run
+  // reaches this one.
+  while (RunTask(io_, payments_.ReconcileIntents(std::chrono::minutes(10), 1000)).checked > 0) {
+  }
+  Query("UPDATE orders SET created_at = now() - interval '11 minutes' WHERE id = $1",
+        order.id.value);
+  const auto before = metrics_.items("reconcile_payments", "paid_without_webhook");
+  services::Job job{.id = 1, .kind = "reconcile_payments", .payload = "{}"};
+  jobs::JobContext context{.job = job};
+  RunTask(io_, (*registry.Find("reconcile_payments"))(context));
+  EXPECT_EQ(Stored(order.id).Status(), OrderStatus::kPaid);
+  EXPECT_GE(metrics_.items("reconcile_payments", "paid_without_webhook"), before + 1);
 }
 
 // ---- reconcile_stock ----

@@ -53,10 +53,13 @@ bool Accepts(std::uint16_t port) {
   return !ec;
 }
 
-// ../shared/providers beside the checkout, or PROVIDERS_DIR.
+// PROVIDERS_DIR, else ../shared/providers beside the checkout, else the machine's copy.
 std::filesystem::path ProvidersDir() {
   if (const char* dir = std::getenv("PROVIDERS_DIR")) return dir;
-  return std::filesystem::path(MARKET_SOURCE_DIR).parent_path() / "shared" / "providers";
+  const auto beside =
+      std::filesystem::path(MARKET_SOURCE_DIR).parent_path() / "shared" / "providers";
+  if (std::filesystem::exists(beside / "mock")) return beside;
+  return "/work/shared/providers";
 }
 
 // `mock stripe PORT`, run from tests/api (where npm installed Prism), for the whole suite.

@@ -139,7 +139,8 @@ TEST(JobsSchedule, MarketplaceScheduleDeclaresTheMaintenanceAndStrandedDeliveryJ
   // Deliveries are queued when they fail; the periodic job only finds those whose process died.
   EXPECT_EQ(find("deliver_webhooks.stranded").schedule.Describe(), "every 1m");
   EXPECT_TRUE(find("deliver_webhooks.stranded").at_startup);
-  EXPECT_EQ(schedule.size(), 5u);
+  EXPECT_EQ(find("reconcile_payments").schedule.Describe(), "every 5m");
+  EXPECT_EQ(schedule.size(), 6u);
 }
 
 TEST(JobsSchedule, CheckRefusesInvalidAndDuplicateKinds) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -104,8 +105,9 @@ class OrdersRepository {
                                         std::string_view event_id, std::string_view type,
                                         std::optional<domain::OrderId> order,
                                         std::string_view outcome) = 0;
-  // A full refund of the order, pending until the provider confirms it. Once per order.
-  virtual Task<void> AddRefund(Transaction& tx, const domain::Order& order,
+  // A full refund of the order, pending until the provider confirms it, which settles its intent.
+  // Once per order: false when the order has one already.
+  virtual Task<bool> AddRefund(Transaction& tx, const domain::Order& order,
                                std::string_view reason) = 0;
 
   // Pending refunds due for an attempt, leased: each is not handed out again until its next
@@ -122,6 +124,19 @@ class OrdersRepository {
                                                      int limit) = 0;
   virtual Task<void> RefundSucceeded(std::int64_t refund, std::string_view provider_refund_id) = 0;
   virtual Task<void> RefundFailed(std::int64_t refund, std::string_view error) = 0;
+
+  // Unpaid orders with a provider intent that is not settled: pending ones at least `age` old,
+  // closed ones (expired, cancelled) whose intent was not canceled at the provider and whose
+  // payment is not being refunded. Each is handed out again only `age` after it was last.
+  struct IntentCheck {
+    domain::OrderId order;
+    std::string intent_id;
+    bool closed = false;  // expired or cancelled (not merely past its deadline)
+  };
+  virtual Task<std::vector<IntentCheck>> IntentsToCheck(std::string_view provider,
+                                                        std::chrono::seconds age, int limit) = 0;
+  // The intent will never take money for the order (canceled), or its payment is refunded.
+  virtual Task<void> IntentSettled(domain::OrderId id) = 0;
 
   // A page of orders, newest first: the buyer's, or those with a line sold by `seller`.
   struct ListQuery {

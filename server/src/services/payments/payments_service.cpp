@@ -78,15 +78,18 @@ Task<std::string> PaymentsService::ApplySucceeded(domain::Order& order, Transact
     case OrderStatus::kCompleted:
       co_return "already_paid";
     case OrderStatus::kExpired:
-    case OrderStatus::kCancelled:
-      co_await orders_.AddRefund(tx, order,
-                                 order.stored_status == OrderStatus::kExpired
-                                     ? "paid_after_expiry"
-                                     : "paid_after_cancellation");
-      co_await orders_.AddEvent(tx, order.id, std::nullopt, "refund.requested", Actor::kSystem,
-                                std::nullopt, "payment arrived for a closed order");
+    case OrderStatus::kCancelled: {
+      // Once, however many events report the payment (the webhook and reconcile_payments).
+      const bool added = co_await orders_.AddRefund(tx, order,
+                                                    order.stored_status == OrderStatus::kExpired
+                                                        ? "paid_after_expiry"
+                                                        : "paid_after_cancellation");
+      if (added)
+        co_await orders_.AddEvent(tx, order.id, std::nullopt, "refund.requested", Actor::kSystem,
+                                  std::nullopt, "payment arrived for a closed order");
       refund = true;
       co_return "refunded";
+    }
     case OrderStatus::kPendingPayment:
       break;
   }
@@ -119,17 +122,20 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
                                                   std::string_view body) {
   auto parsed = provider_.ParseWebhook(signature, body, clock_.Now());
   if (!parsed.ok()) co_return parsed.error();
-  const PaymentEvent& event = *parsed;
-  if (event.kind == PaymentEvent::Kind::kOther) co_return Ok();  // acknowledged, nothing to do
+  if (parsed->kind == PaymentEvent::Kind::kOther) co_return Ok();  // acknowledged, nothing to do
+  co_await Apply(*parsed);
+  co_return Ok();
+}
 
+Task<std::string> PaymentsService::Apply(const PaymentEvent& event) {
   bool refund = false;
   bool released = false;
   std::optional<domain::Order> order;
+  std::string outcome;
   // A second round only when CommitPaid found some line's stock gone (it then kept nothing).
   for (bool stock_short = false;;) {
     auto tx = co_await db_.Begin();
     if (event.order) order = co_await orders_.Lock(*tx, *event.order);
-    std::string outcome;
     if (!order) {
       outcome = "unknown_order";
     } else if (order->payment_intent_id != event.intent_id ||
@@ -150,7 +156,8 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
       // Paid, the event recorded and the stock taken, committed in one round trip.
       PaidCommit paid = co_await orders_.CommitPaid(
           *tx, order->id, event.intent_id, StockOf(*order), provider_.name(), event.id, event.type);
-      if (paid != PaidCommit::kStockShort) co_return Ok();  // committed, or processed before
+      if (paid == PaidCommit::kCommitted) co_return "paid";
+      if (paid == PaidCommit::kEventRecordedBefore) co_return "duplicate";
       stock_short = true;
       continue;
     }
@@ -161,13 +168,13 @@ Task<Result<void>> PaymentsService::HandleWebhook(std::string_view signature,
     if (order) order_id = order->id;
     bool fresh = co_await orders_.RecordPaymentEvent(*tx, provider_.name(), event.id, event.type,
                                                      order_id, outcome);
-    if (!fresh) co_return Ok();  // processed before: everything above rolls back
+    if (!fresh) co_return "duplicate";  // processed before: everything above rolls back
     co_await tx->Commit();
     break;
   }
   if (released) co_await gate_.Release(StockOf(*order));
   if (refund) co_await SendRefunds(order->id);
-  co_return Ok();
+  co_return outcome;
 }
 
 Task<int> PaymentsService::SendRefunds(std::optional<domain::OrderId> order) {
@@ -211,16 +218,85 @@ Task<void> PaymentsService::CancelIntent(const domain::Order& order) {
     co_await CancelProviderIntent(order.id, *order.payment_intent_id);
 }
 
-Task<void> PaymentsService::CancelProviderIntent(domain::OrderId order, std::string intent_id) {
+Task<bool> PaymentsService::CancelProviderIntent(domain::OrderId order, std::string intent_id) {
   std::string failure;
+  bool succeeded_already = false;
   try {
     auto cancelled = co_await provider_.CancelIntent(intent_id);
-    if (!cancelled.ok()) failure = cancelled.error().message;
+    if (cancelled.ok()) {
+      co_await orders_.IntentSettled(order);
+      co_return true;
+    }
+    succeeded_already = cancelled.error().code == ErrorCode::kConflict;
+    failure = cancelled.error().message;
   } catch (const ServiceUnavailable& e) {
     failure = e.what();
   }
-  if (!failure.empty())
-    spdlog::warn("order {}: could not cancel intent {}: {}", order.value, intent_id, failure);
+  spdlog::warn("order {}: could not cancel intent {}: {}", order.value, intent_id, failure);
+  if (!succeeded_already) co_return false;  // reconcile_payments asks again
+  // The buyer paid before the cancel: the money goes back now, not whenever the webhook comes.
+  try {
+    Result<PaymentIntent> intent = co_await provider_.RetrieveIntent(intent_id);
+    if (intent.ok()) co_await ApplyIfSucceeded(order, *intent);
+  } catch (const ServiceUnavailable& e) {
+    spdlog::warn("order {}: could not retrieve intent {}: {}", order.value, intent_id, e.what());
+  }
+  co_return false;
+}
+
+Task<std::string> PaymentsService::ApplyIfSucceeded(domain::OrderId order,
+                                                    const PaymentIntent& intent) {
+  if (intent.status != "succeeded") co_return "";
+  const PaymentEvent event{.id = "reconciled:" + intent.id,
+                           .type = "payment_intent.succeeded",
+                           .kind = PaymentEvent::Kind::kSucceeded,
+                           .intent_id = intent.id,
+                           .amount_cents = intent.amount_cents,
+                           .currency = intent.currency,
+                           .order = order};
+  const std::string outcome = co_await Apply(event);
+  spdlog::warn("order {}: intent {} succeeded without its webhook: {}", order.value, intent.id,
+               outcome);
+  co_return outcome;
+}
+
+Task<void> PaymentsService::CheckIntent(const OrdersRepository::IntentCheck& check,
+                                        ReconcileReport& report) {
+  Result<PaymentIntent> intent = co_await provider_.RetrieveIntent(check.intent_id);
+  if (!intent.ok()) {
+    ++report.failed;
+    spdlog::error("order {}: the provider does not know intent {}: {}", check.order.value,
+                  check.intent_id, intent.error().message);
+    co_return;
+  }
+  const std::string outcome = co_await ApplyIfSucceeded(check.order, *intent);
+  if (outcome == "paid") ++report.paid;
+  if (outcome == "refunded") ++report.refunded;
+  if (!outcome.empty() || !check.closed) co_return;
+  if (intent->status == "canceled") {
+    co_await orders_.IntentSettled(check.order);
+    ++report.cancelled;
+  } else if (co_await CancelProviderIntent(check.order, check.intent_id)) {
+    ++report.cancelled;
+  }
+}
+
+Task<PaymentsService::ReconcileReport> PaymentsService::ReconcileIntents(std::chrono::seconds age,
+                                                                         int limit) {
+  ReconcileReport report;
+  const std::vector<OrdersRepository::IntentCheck> checks =
+      co_await orders_.IntentsToCheck(provider_.name(), age, limit);
+  for (const auto& check : checks) {
+    ++report.checked;
+    try {
+      co_await CheckIntent(check, report);
+    } catch (const ServiceUnavailable& e) {
+      ++report.failed;
+      spdlog::warn("order {}: could not check intent {}: {}", check.order.value, check.intent_id,
+                   e.what());
+    }
+  }
+  co_return report;
 }
 
 }  // namespace market::services

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,12 +42,35 @@ class PaymentsService {
   // and are retried later with backoff. Answers how many succeeded.
   Task<int> SendRefunds(std::optional<domain::OrderId> order);
 
-  // Best effort: an intent that can no longer pay for anything. If it succeeds anyway, its
-  // webhook finds the order closed and refunds it.
+  // An intent that can no longer pay for anything: canceled at the provider, and then settled.
+  // If the provider says it succeeded already, its payment is applied now (a refund, the order
+  // being closed) rather than when its webhook comes; if the provider cannot be reached,
+  // ReconcileIntents tries again.
   Task<void> CancelIntent(const domain::Order& order);
 
+  struct ReconcileReport {
+    int checked = 0;    // intents the provider was asked about
+    int paid = 0;       // succeeded without a webhook: the order is now paid
+    int refunded = 0;   // succeeded for a closed order: the payment is being refunded
+    int cancelled = 0;  // a closed order's intent canceled at last (or found canceled)
+    int failed = 0;     // the provider could not answer: asked again next time
+  };
+  // Asks the provider about up to `limit` unsettled intents (OrdersRepository::IntentsToCheck,
+  // `age`): a payment that succeeded without its webhook (lost, or never sent) is applied as the
+  // webhook would apply it, exactly once; a closed order's intent is canceled until the provider
+  // confirms. Never throws for the provider; throws when PostgreSQL fails.
+  Task<ReconcileReport> ReconcileIntents(std::chrono::seconds age, int limit);
+
  private:
-  Task<void> CancelProviderIntent(domain::OrderId order, std::string intent_id);
+  // The effects of `event` (a verified succeeded or failed payment), exactly once per event id.
+  // Returns the outcome: paid, refunded, failed, already_paid, duplicate, unknown_order, …
+  Task<std::string> Apply(const PaymentEvent& event);
+  // True once the intent is canceled and the order's intent settled.
+  Task<bool> CancelProviderIntent(domain::OrderId order, std::string intent_id);
+  // A succeeded intent the webhook did not bring, applied under the event id
+  // "reconciled:<intent>"; "" when it has not succeeded.
+  Task<std::string> ApplyIfSucceeded(domain::OrderId order, const PaymentIntent& intent);
+  Task<void> CheckIntent(const OrdersRepository::IntentCheck& check, ReconcileReport& report);
   // The effects of a succeeded payment on `order`, written to `tx`, and the outcome to record.
   // "pay" means nothing is written yet: the caller commits it with CommitPaid. `stock_short`:
   // an earlier CommitPaid found some line's stock gone.

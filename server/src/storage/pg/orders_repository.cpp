@@ -212,10 +212,30 @@ constexpr Statement kRecordPaymentEvent{
     "INSERT INTO payment_events (provider, event_id, type, order_id, outcome) "
     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING event_id"};
 
+// The refund settles the order's intent: nothing more to check at the provider.
 constexpr Statement kAddRefund{
     "orders.add_refund",
-    "INSERT INTO refunds (order_id, provider, payment_intent_id, amount_cents, currency, reason) "
-    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING"};
+    "WITH refund AS (INSERT INTO refunds (order_id, provider, payment_intent_id, amount_cents, "
+    "currency, reason) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING "
+    "RETURNING order_id), settled AS (UPDATE orders SET intent_settled_at = now() WHERE id IN "
+    "(SELECT order_id FROM refund) AND intent_settled_at IS NULL) "
+    "SELECT count(*) AS added FROM refund"};
+
+// $1 provider, $2 seconds, $3 how many. SKIP LOCKED: an order in a checkout or a webhook now is
+// checked next time.
+constexpr Statement kIntentsToCheck{
+    "orders.intents_to_check",
+    "UPDATE orders o SET intent_checked_at = now() WHERE o.id IN (SELECT id FROM orders WHERE "
+    "payment_intent_id IS NOT NULL AND intent_settled_at IS NULL AND paid_at IS NULL AND "
+    "payment_provider = $1 AND created_at <= now() - make_interval(secs => $2) AND "
+    "(intent_checked_at IS NULL OR intent_checked_at <= now() - make_interval(secs => $2)) AND "
+    "NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = orders.id) "
+    "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+    "RETURNING o.id, o.payment_intent_id, o.status IN ('expired', 'cancelled') AS closed"};
+
+constexpr Statement kIntentSettled{
+    "orders.intent_settled",
+    "UPDATE orders SET intent_settled_at = now() WHERE id = $1 AND intent_settled_at IS NULL"};
 
 // A lease: a refund handed out is not handed out again before its next attempt time, so two
 // sweeps never ask the provider at once (and the idempotency key covers a lease that ran out).
@@ -227,6 +247,13 @@ constexpr Statement kLeaseRefunds{
     "next_attempt_at <= now() AND ($1::bigint IS NULL OR order_id = $1) ORDER BY next_attempt_at "
     "LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, order_id, provider, payment_intent_id, amount_cents, reason"};
+
+// Before the refund's row: a webhook or cancel holds the order row (FOR UPDATE) while it adds a
+// refund, and the event below needs the order row (its foreign key): taking the order first keeps
+// the two in the same lock order (they deadlocked when this took the refund first).
+constexpr Statement kLockRefundOrder{
+    "orders.lock_refund_order",
+    "SELECT 1 FROM orders WHERE id = (SELECT order_id FROM refunds WHERE id = $1) FOR KEY SHARE"};
 
 constexpr Statement kRefundSucceeded{
     "orders.refund_succeeded",
@@ -654,11 +681,12 @@ Task<bool> PgOrdersRepository::RecordPaymentEvent(services::Transaction& tx,
   co_return !rows.empty();
 }
 
-Task<void> PgOrdersRepository::AddRefund(services::Transaction& tx, const domain::Order& order,
+Task<bool> PgOrdersRepository::AddRefund(services::Transaction& tx, const domain::Order& order,
                                          std::string_view reason) {
-  co_await AsPg(tx).Execute(kAddRefund,
-                            Params(order.id.value, order.payment_provider, order.payment_intent_id,
-                                   order.total_cents, order.currency, reason));
+  QueryResult added = co_await AsPg(tx).Execute(
+      kAddRefund, Params(order.id.value, order.payment_provider, order.payment_intent_id,
+                         order.total_cents, order.currency, reason));
+  co_return added.Int(0, "added") > 0;
 }
 
 Task<std::vector<services::OrdersRepository::RefundTask>> PgOrdersRepository::LeaseRefunds(
@@ -680,11 +708,32 @@ Task<std::vector<services::OrdersRepository::RefundTask>> PgOrdersRepository::Le
 
 Task<void> PgOrdersRepository::RefundSucceeded(std::int64_t refund,
                                                std::string_view provider_refund_id) {
-  co_await pool_.Execute(kRefundSucceeded, Params(refund, provider_refund_id));
+  Transaction tx = co_await pool_.BeginTransaction();
+  std::vector<Call> calls;
+  calls.push_back(Call{kLockRefundOrder, Params(refund)});
+  calls.push_back(Call{kRefundSucceeded, Params(refund, provider_refund_id)});
+  co_await tx.ExecuteAllAndCommit(std::move(calls));
 }
 
 Task<void> PgOrdersRepository::RefundFailed(std::int64_t refund, std::string_view error) {
   co_await pool_.Execute(kRefundFailed, Params(refund, error));
+}
+
+Task<std::vector<services::OrdersRepository::IntentCheck>> PgOrdersRepository::IntentsToCheck(
+    std::string_view provider, std::chrono::seconds age, int limit) {
+  QueryResult rows = co_await pool_.Execute(
+      kIntentsToCheck, Params(provider, static_cast<std::int64_t>(age.count()), limit));
+  std::vector<IntentCheck> checks;
+  for (int r = 0; r < rows.size(); ++r) {
+    checks.push_back(IntentCheck{.order = domain::OrderId{rows.Int(r, "id")},
+                                 .intent_id = rows.String(r, "payment_intent_id"),
+                                 .closed = rows.Bool(r, "closed")});
+  }
+  co_return checks;
+}
+
+Task<void> PgOrdersRepository::IntentSettled(domain::OrderId id) {
+  co_await pool_.Execute(kIntentSettled, Params(id.value));
 }
 
 Task<std::vector<domain::Order>> PgOrdersRepository::List(const ListQuery& query) {

@@ -52,12 +52,15 @@ class PgOrdersRepository final : public services::OrdersRepository {
                                 std::string_view event_id, std::string_view type,
                                 std::optional<domain::OrderId> order,
                                 std::string_view outcome) override;
-  Task<void> AddRefund(services::Transaction& tx, const domain::Order& order,
+  Task<bool> AddRefund(services::Transaction& tx, const domain::Order& order,
                        std::string_view reason) override;
   Task<std::vector<RefundTask>> LeaseRefunds(std::optional<domain::OrderId> order,
                                              int limit) override;
   Task<void> RefundSucceeded(std::int64_t refund, std::string_view provider_refund_id) override;
   Task<void> RefundFailed(std::int64_t refund, std::string_view error) override;
+  Task<std::vector<IntentCheck>> IntentsToCheck(std::string_view provider, std::chrono::seconds age,
+                                                int limit) override;
+  Task<void> IntentSettled(domain::OrderId id) override;
   Task<std::vector<domain::Order>> List(const ListQuery& query) override;
 
  private:
