@@ -17,6 +17,7 @@
 #include "app/openapi_spec.hpp"
 #include "common/unavailable.hpp"
 #include "handlers/accounts.hpp"
+#include "handlers/addresses.hpp"
 #include "handlers/cart.hpp"
 #include "handlers/listings.hpp"
 #include "handlers/media.hpp"
@@ -50,6 +51,16 @@ services::AuthOptions AuthOptionsFrom(const Config& config) {
 clients::LocalGatewayOptions LocalGatewayOptionsFrom(const Config& config) {
   return clients::LocalGatewayOptions{.webhook_url = config.local_webhook_url,
                                       .webhook_secret = config.local_webhook_secret};
+}
+
+std::unique_ptr<clients::GoogleGeocoder> GoogleGeocoderFrom(const Config& config, Shared& shared,
+                                                            services::GeocodeCache& cache) {
+  if (config.geocoder != "google") return nullptr;
+  return std::make_unique<clients::GoogleGeocoder>(
+      clients::GoogleOptions{.api_key = config.google_maps_api_key,
+                             .base_url = config.google_maps_base_url,
+                             .timeout = config.google_maps_timeout},
+      shared.provider_pool, cache, shared.geocoder, shared.places, shared.google_metrics);
 }
 
 pg::PoolOptions PoolOptionsFrom(const Config& config) {
@@ -96,7 +107,10 @@ Shared::Shared(const Config& config)
       cursors(config.jwt_secret, "listing cursor"),
       media(config.media_dir),
       media_pool(config.media_threads),
-      provider_pool(4) {}
+      provider_pool(4),
+      places(config.geo_data_dir.empty() ? clients::PlaceIndex()
+                                         : clients::PlaceIndex::LoadFiles(config.geo_data_dir)),
+      geocoder(places) {}
 
 Shard::Shard(const Config& config, Shared& shared)
     : clock_(shared.clock),
@@ -125,15 +139,28 @@ Shard::Shard(const Config& config, Shared& shared)
       payments_(pool_, orders_repository_, stock_gate_,
                 stripe_ ? static_cast<services::PaymentProvider&>(*stripe_) : local_gateway_,
                 shared.clock),
+      geocode_cache_(redis_),
+      google_(GoogleGeocoderFrom(config, shared, geocode_cache_)),
+      addresses_repository_(pool_),
+      addresses_(addresses_repository_,
+                 google_ ? static_cast<services::Geocoder&>(*google_) : shared.geocoder,
+                 rate_limiter_, shared.clock,
+                 services::AddressesOptions{.rate_limits = config.rate_limits,
+                                            .geo_per_user = config.rate_limit_geo_user,
+                                            .geo_per_ip = config.rate_limit_geo_ip}),
       checkout_(pool_, orders_repository_, stock_gate_, shared.clock,
                 services::CheckoutOptions{.payment_ttl = config.order_payment_ttl,
-                                          .max_pending_orders = config.max_pending_orders}),
+                                          .max_pending_orders = config.max_pending_orders},
+                &addresses_),
       orders_(pool_, orders_repository_, stock_gate_, payments_, shared.clock,
               services::OrdersOptions{.seller_delivery_after = config.seller_delivery_after}) {
   probes_.postgres = [this] { return Probe("PostgreSQL", pool_.Ping()); };
   probes_.redis = [this] { return Probe("Redis", redis_.Ping()); };
   HttpMetrics& metrics = shared.metrics;
-  probes_.metrics = [&metrics] { return metrics.Render(); };
+  const clients::GoogleMetrics* google = google_ ? &shared.google_metrics : nullptr;
+  probes_.metrics = [&metrics, google] {
+    return google ? metrics.Render() + google->Render() : metrics.Render();
+  };
   probes_.openapi_yaml = OpenApiYaml();
 
   handlers::AddSystemRoutes(router_, probes_);
@@ -141,6 +168,7 @@ Shard::Shard(const Config& config, Shared& shared)
   handlers::AddListingRoutes(router_, auth_, listings_);
   handlers::AddMediaRoutes(router_, shared.media, shared.media_pool);
   handlers::AddCartRoutes(router_, auth_, cart_, listings_.options().currency);
+  handlers::AddAddressRoutes(router_, auth_, addresses_);
   handlers::AddOrderRoutes(router_, auth_, checkout_, orders_, payments_);
   if (!stripe_) handlers::AddLocalGatewayRoutes(router_, local_gateway_);
   if (shared.web) {

@@ -14,6 +14,9 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "auth/signer.hpp"
+#include "clients/geocoding/google_geocoder.hpp"
+#include "clients/geocoding/offline_geocoder.hpp"
+#include "clients/geocoding/place_index.hpp"
 #include "clients/media/file_media_store.hpp"
 #include "clients/media/vips_image_processor.hpp"
 #include "clients/payments/local_gateway.hpp"
@@ -28,11 +31,13 @@
 #include "jobs/worker.hpp"
 #include "services/accounts/auth_service.hpp"
 #include "services/accounts/users_service.hpp"
+#include "services/addresses/addresses_service.hpp"
 #include "services/cart/cart_service.hpp"
 #include "services/listings/listings_service.hpp"
 #include "services/orders/checkout_service.hpp"
 #include "services/orders/orders_service.hpp"
 #include "services/payments/payments_service.hpp"
+#include "storage/pg/addresses_repository.hpp"
 #include "storage/pg/carts_repository.hpp"
 #include "storage/pg/jobs_repository.hpp"
 #include "storage/pg/listings_repository.hpp"
@@ -41,6 +46,7 @@
 #include "storage/pg/sessions_repository.hpp"
 #include "storage/pg/users_repository.hpp"
 #include "storage/redis/client.hpp"
+#include "storage/redis/geocode_cache.hpp"
 #include "storage/redis/rate_limiter.hpp"
 #include "storage/redis/stock_gate.hpp"
 
@@ -65,6 +71,12 @@ struct Shared {
   HttpMetrics metrics;
   // The web app, loaded by Serve (nothing when it is not built).
   std::optional<http::StaticFiles> web;
+  // The offline geocoder's data, loaded once from config.geo_data_dir (empty when that is unset,
+  // as for `marketplace routes`), and the geocoder over it.
+  clients::PlaceIndex places;
+  clients::OfflineGeocoder geocoder;
+  // What became of the calls to Google (GEOCODER=google; they run on provider_pool).
+  clients::GoogleMetrics google_metrics;
 };
 
 // Everything one io thread owns (shared-nothing): its io_context, its PostgreSQL pool and Redis
@@ -114,6 +126,11 @@ class Shard {
   // PAYMENT_PROVIDER=stripe only; else payments go through local_gateway_.
   std::unique_ptr<clients::StripeGateway> stripe_;
   services::PaymentsService payments_;
+  redis::RedisGeocodeCache geocode_cache_;
+  // GEOCODER=google only; otherwise the shared offline geocoder answers.
+  std::unique_ptr<clients::GoogleGeocoder> google_;
+  pg::PgAddressesRepository addresses_repository_;
+  services::AddressesService addresses_;
   services::CheckoutService checkout_;
   services::OrdersService orders_;
   handlers::SystemProbes probes_;

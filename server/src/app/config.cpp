@@ -90,6 +90,8 @@ std::string InSourceDir(const std::string& relative) {
 #endif
 }
 
+std::string DefaultMigrationsDir() { return InSourceDir("server/migrations"); }
+
 }  // namespace
 
 std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
@@ -304,6 +306,34 @@ Result<Config> LoadConfig(const Getenv& getenv) {
       config.local_webhook_url = *v;
     }
   }
+  if (auto v = get("GEOCODER")) {
+    if (*v == "offline" || *v == "google") {
+      config.geocoder = *v;
+    } else {
+      bad("GEOCODER", "must be offline or google");
+    }
+  }
+  if (auto v = get("GOOGLE_MAPS_API_KEY")) config.google_maps_api_key = *v;
+  if (config.geocoder == "google" && config.google_maps_api_key.empty())
+    bad("GOOGLE_MAPS_API_KEY", "is required when GEOCODER=google");
+  if (auto v = get("GOOGLE_MAPS_BASE_URL")) {
+    if (config.env != Environment::kTest) {
+      bad("GOOGLE_MAPS_BASE_URL", "may be set only when MARKETPLACE_ENV=test");
+    } else if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0) {
+      bad("GOOGLE_MAPS_BASE_URL", "must be an http:// or https:// URL");
+    } else {
+      config.google_maps_base_url = *v;
+    }
+  }
+  read("GOOGLE_MAPS_TIMEOUT", DurationUpTo(std::chrono::seconds(30)),
+       "must be a duration of 1s to 30s, e.g. 3s", config.google_maps_timeout);
+  if (config.google_maps_timeout < std::chrono::seconds(1))
+    bad("GOOGLE_MAPS_TIMEOUT", "must be a duration of 1s to 30s, e.g. 3s");
+  config.geo_data_dir = get("GEO_DATA_DIR").value_or(InSourceDir("data/geo/build"));
+  read("RATE_LIMIT_GEO_USER", ParseRateRule, "must be BURST/PERIOD, e.g. 120/1m",
+       config.rate_limit_geo_user);
+  read("RATE_LIMIT_GEO_IP", ParseRateRule, "must be BURST/PERIOD, e.g. 600/1m",
+       config.rate_limit_geo_ip);
   read("MEDIA_THREADS", InRange<unsigned>(1, 16), "must be 1 to 16", config.media_threads);
 
   read("WORKER_CONCURRENCY", InRange<int>(1, 256), "must be 1 to 256", config.worker_concurrency);

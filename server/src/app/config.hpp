@@ -65,6 +65,17 @@ struct Config {
   // Where the local gateway delivers its events: this server's webhook unless set.
   std::string local_webhook_url;
 
+  // Address checks and the address form's lookups: `offline` (data built by scripts/setup into
+  // geo_data_dir) or `google` (needs the key; falls back to offline). The key is never logged.
+  std::string geocoder = "offline";
+  std::string google_maps_api_key;
+  // Tests only (MARKETPLACE_ENV=test): the stand-in or a server of their own.
+  std::string google_maps_base_url = "https://maps.googleapis.com";
+  std::chrono::milliseconds google_maps_timeout{3000};
+  std::string geo_data_dir;
+  services::RateRule rate_limit_geo_user{120, std::chrono::milliseconds(500)};
+  services::RateRule rate_limit_geo_ip{600, std::chrono::milliseconds(100)};
+
   // Background work in this process (`marketplace dev`): a job worker and the scheduler.
   bool background_work = false;
   std::string media_dir = "var/media";  // MEDIA_DIR, default VAR_DIR/media

@@ -116,6 +116,23 @@ void FieldReader::RejectOthers(std::initializer_list<std::string_view> known,
   }
 }
 
+void FieldReader::RejectOthers(const std::vector<std::string_view>& known) {
+  for (const auto& entry : object_) {
+    std::string_view key = entry.key();
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      errors_.push_back({std::string(key.substr(0, 64)), "is not a known field"});
+  }
+}
+
+std::optional<bool> FieldReader::OptionalBool(std::string_view name) {
+  const json::value* value = object_.if_contains(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_bool()) return value->as_bool();
+  errors_.push_back(
+      {std::string(name), fmt::format("must be a boolean, not {}", TypeName(*value))});
+  return std::nullopt;
+}
+
 services::ClientInfo ClientOf(const http::Request& request) {
   return services::ClientInfo{.ip = request.remote_ip,
                               .user_agent = std::string(request.Header("user-agent"))};

@@ -34,9 +34,11 @@ class FieldReader {
   // Whole JSON numbers only (3 and 3.0 are, 3.5 and "3" are not).
   std::optional<std::int64_t> OptionalInteger(std::string_view name);
   std::int64_t RequiredInteger(std::string_view name);
+  std::optional<bool> OptionalBool(std::string_view name);
   // Fields not in `known` are errors; `fixed` ones get "cannot be changed".
   void RejectOthers(std::initializer_list<std::string_view> known,
                     std::initializer_list<std::string_view> fixed = {});
+  void RejectOthers(const std::vector<std::string_view>& known);
 
   bool ok() const { return errors_.empty(); }
   Error error() const { return ValidationError(errors_); }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "auth/tokens.hpp"
+#include "handlers/addresses_json.hpp"
 #include "handlers/json_io.hpp"
 
 namespace market::handlers {
@@ -15,17 +16,6 @@ using services::AuthService;
 using services::CheckoutService;
 using services::OrdersService;
 using services::PaymentsService;
-
-json::object AddressJson(const domain::ShippingAddress& a) {
-  return json::object{{"recipient_name", a.recipient_name},
-                      {"line1", a.line1},
-                      {"line2", a.line2},
-                      {"city", a.city},
-                      {"region", a.region},
-                      {"postal_code", a.postal_code},
-                      {"country", a.country},
-                      {"phone", a.phone}};
-}
 
 json::value OptTime(const std::optional<TimePoint>& time) {
   if (!time) return nullptr;
@@ -118,22 +108,11 @@ Result<std::vector<std::int64_t>> ReadItemIds(const json::object& body, bool req
   return ids;
 }
 
-Result<domain::ShippingAddress> ReadAddress(const json::object& body) {
-  const json::value* value = body.if_contains("shipping_address");
-  if (value == nullptr) return ValidationError({{"shipping_address", "is required"}});
-  if (!value->is_object()) return ValidationError({{"shipping_address", "must be an object"}});
-  FieldReader fields(value->as_object());
-  domain::ShippingAddress address{
-      .recipient_name = fields.RequiredString("recipient_name", 400),
-      .line1 = fields.RequiredString("line1", 800),
-      .line2 = fields.OptionalString("line2", 800).value_or(""),
-      .city = fields.RequiredString("city", 400),
-      .region = fields.OptionalString("region", 400).value_or(""),
-      .postal_code = fields.OptionalString("postal_code", 80).value_or(""),
-      .country = fields.RequiredString("country", 16),
-      .phone = fields.OptionalString("phone", 80).value_or("")};
-  fields.RejectOthers(
-      {"recipient_name", "line1", "line2", "city", "region", "postal_code", "country", "phone"});
+Result<domain::ShippingAddress> ReadInlineAddress(const json::value& value) {
+  if (!value.is_object()) return ValidationError({{"shipping_address", "must be an object"}});
+  FieldReader fields(value.as_object());
+  domain::ShippingAddress address = ReadAddress(fields);
+  RejectNonAddressFields(fields);
   if (!fields.ok()) {
     Error error = fields.error();
     for (auto& field : error.fields) field.field = "shipping_address." + field.field;
@@ -147,16 +126,31 @@ Task<Response> PlaceOrder(AuthService& auth, CheckoutService& checkout, Request&
   if (!buyer.ok()) co_return AuthErrorResponse(buyer.error());
   auto body = ParseJsonObject(request);
   if (!body.ok()) co_return http::ErrorResponse(body.error());
-  auto address = ReadAddress(*body);
-  if (!address.ok()) co_return http::ErrorResponse(address.error());
+  // One of the two: a saved address by id, or one written out.
+  const json::value* inline_address = body->if_contains("shipping_address");
   FieldReader fields(*body);
-  fields.RejectOthers({"shipping_address"});
+  std::optional<std::int64_t> address_id = fields.OptionalInteger("address_id");
+  fields.RejectOthers({"shipping_address", "address_id"});
   if (!fields.ok()) co_return http::ErrorResponse(fields.error());
+  if (inline_address == nullptr && !address_id)
+    co_return http::ErrorResponse(ValidationError({{"shipping_address", "is required"}}));
+  if (inline_address != nullptr && address_id)
+    co_return http::ErrorResponse(
+        ValidationError({{"address_id", "cannot be given with shipping_address"}}));
 
   // The raw body identifies the request: a retry sends the same bytes.
-  auto placed =
-      co_await checkout.PlaceOrder(*buyer, std::string(request.Header("idempotency-key")),
-                                   auth::Sha256(request.body), std::move(address).value());
+  std::string key(request.Header("idempotency-key"));
+  std::string request_hash = auth::Sha256(request.body);
+  Result<services::PlacedOrder> placed = MakeError(ErrorCode::kInternal, "not placed");
+  if (inline_address != nullptr) {
+    auto address = ReadInlineAddress(*inline_address);
+    if (!address.ok()) co_return http::ErrorResponse(address.error());
+    placed = co_await checkout.PlaceOrder(*buyer, std::move(key), std::move(request_hash),
+                                          std::move(address).value());
+  } else {
+    placed = co_await checkout.PlaceOrder(*buyer, std::move(key), std::move(request_hash),
+                                          domain::AddressId{*address_id});
+  }
   if (!placed.ok()) co_return http::ErrorResponse(placed.error());
   Response response = http::Json(201, OrderJson(placed->order));
   response.SetHeader("Location", "/api/v1/orders/" + std::to_string(placed->order.id.value));

@@ -212,5 +212,39 @@ TEST(Config, RefusesBadSchedulerSettings) {
   EXPECT_TRUE(HasField(config.error(), "SCHEDULER_STANDBY_RETRY"));
 }
 
+TEST(Config, TheOfflineGeocoderIsTheDefault) {
+  auto config = Load({});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->geocoder, "offline");
+  EXPECT_TRUE(config->geo_data_dir.ends_with("data/geo/build")) << config->geo_data_dir;
+  EXPECT_EQ(config->google_maps_base_url, "https://maps.googleapis.com");
+  EXPECT_EQ(config->rate_limit_geo_user.burst, 120);
+}
+
+TEST(Config, GoogleNeedsAKeyAndOnlyTestsMayMoveItsBaseUrl) {
+  auto no_key = Load({{"GEOCODER", "google"}});
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_TRUE(HasField(no_key.error(), "GOOGLE_MAPS_API_KEY"));
+  auto moved = Load({{"GEOCODER", "google"},
+                     {"GOOGLE_MAPS_API_KEY", "k"},
+                     {"GOOGLE_MAPS_BASE_URL", "http://127.0.0.1:9"}});
+  ASSERT_FALSE(moved.ok());
+  EXPECT_TRUE(HasField(moved.error(), "GOOGLE_MAPS_BASE_URL"));
+  auto in_test = Load({{"MARKETPLACE_ENV", "test"},
+                       {"GEOCODER", "google"},
+                       {"GOOGLE_MAPS_API_KEY", "k"},
+                       {"GOOGLE_MAPS_BASE_URL", "http://127.0.0.1:9"},
+                       {"GOOGLE_MAPS_TIMEOUT", "2s"}});
+  ASSERT_TRUE(in_test.ok());
+  EXPECT_EQ(in_test->google_maps_base_url, "http://127.0.0.1:9");
+  EXPECT_EQ(in_test->google_maps_timeout, 2s);
+  auto bad =
+      Load({{"GEOCODER", "bing"}, {"GOOGLE_MAPS_TIMEOUT", "0s"}, {"RATE_LIMIT_GEO_IP", "x"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(HasField(bad.error(), "GEOCODER"));
+  EXPECT_TRUE(HasField(bad.error(), "GOOGLE_MAPS_TIMEOUT"));
+  EXPECT_TRUE(HasField(bad.error(), "RATE_LIMIT_GEO_IP"));
+}
+
 }  // namespace
 }  // namespace market::app

@@ -480,6 +480,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's address book
+         * @description The default address first, then the newest first. At most 20.
+         */
+        get: operations["listAddresses"];
+        put?: never;
+        /**
+         * Add an address
+         * @description The address must pass the address rules (required fields, lengths, an ISO 3166-1
+         *     alpha-2 country, an E.164 phone) and the geocoder: a postal code in the country's
+         *     format, a city that exists in the country (case, accents and a few typos are forgiven;
+         *     the stored spelling is the geocoder's, e.g. `Sao Paolo` → `São Paulo`). Each failure is
+         *     a field error (422). The first address, or one added with `is_default`, becomes the
+         *     default. A 21st address is refused (409), also under concurrent requests.
+         */
+        post: operations["addAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/addresses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an address
+         * @description Deleting the default makes the newest remaining address the default. Another user's
+         *     address is 404. Orders placed with the address keep the copy they took.
+         */
+        delete: operations["deleteAddress"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an address
+         * @description The fields given replace the stored ones; the result is checked as a new address is.
+         *     `is_default: true` makes it the default (`false` changes nothing). Another user's
+         *     address, or one that does not exist, is 404 and nothing changes. Orders placed with
+         *     the address keep the copy they took.
+         */
+        patch: operations["updateAddress"];
+        trace?: never;
+    };
+    "/api/v1/geo/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check an address as the address book would
+         * @description For the address form: the normalised address, where it is and how exactly
+         *     (`precision`), and every problem as a field error, without storing anything. A
+         *     well-formed request always answers 200, `valid: false` with `problems` for an address
+         *     that would be refused. Rate-limited per user and per client IP (429).
+         */
+        post: operations["validateAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/geo/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Places that start like what was typed
+         * @description Up to 10 cities whose name starts like `q` (case and accents ignored), in `country`
+         *     when given, the most populous first. Rate-limited per user and per client IP (429).
+         */
+        get: operations["suggestPlaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cart": {
         parameters: {
             query?: never;
@@ -1210,6 +1311,8 @@ export interface components {
             phone?: string;
         };
         /**
+         * @description Where to ship: one of the caller's saved addresses (`address_id`; the order keeps a copy
+         *     of its normalised form), or an address written out (`shipping_address`). Exactly one.
          * @example {
          *       "shipping_address": {
          *         "recipient_name": "Ada Lovelace",
@@ -1222,8 +1325,9 @@ export interface components {
          *     }
          */
         PlaceOrderRequest: {
-            shipping_address: components["schemas"]["ShippingAddressInput"];
-        };
+            shipping_address?: components["schemas"]["ShippingAddressInput"];
+            address_id?: components["schemas"]["AddressId"];
+        } & (unknown | unknown);
         /** @description As stored; optional fields that were not given are `""`. */
         ShippingAddress: {
             recipient_name: string;
@@ -1234,6 +1338,124 @@ export interface components {
             postal_code: string;
             country: string;
             phone: string;
+        };
+        /** Format: int64 */
+        AddressId: number;
+        /** @description An address as a person writes it; the same rules as `ShippingAddressInput`. */
+        AddressFields: {
+            recipient_name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postal_code?: string;
+            country: string;
+            phone?: string;
+        };
+        /**
+         * @description The fields of `ShippingAddressInput`, with the same rules, and `is_default`.
+         * @example {
+         *       "recipient_name": "Ada Lovelace",
+         *       "line1": "Rua Direita 10",
+         *       "city": "Sao Paolo",
+         *       "postal_code": "01002-000",
+         *       "country": "BR"
+         *     }
+         */
+        AddAddressRequest: {
+            recipient_name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postal_code?: string;
+            country: string;
+            phone?: string;
+            /** @description Make it the default address (the first address always is). */
+            is_default?: boolean;
+        };
+        UpdateAddressRequest: {
+            recipient_name?: string;
+            line1?: string;
+            line2?: string;
+            city?: string;
+            region?: string;
+            postal_code?: string;
+            country?: string;
+            phone?: string;
+            is_default?: boolean;
+        };
+        /**
+         * @description How exactly the address was placed: `street`, `postal_code`, `city`, or `none` (not
+         *     placed). The offline geocoder knows cities only, so it answers `city` at best.
+         * @enum {string}
+         */
+        Precision: "none" | "city" | "postal_code" | "street";
+        AddressValidation: {
+            precision: components["schemas"]["Precision"];
+            latitude: number | null;
+            longitude: number | null;
+            /** @enum {string} */
+            provider: "offline" | "google";
+            /** @description The provider's id of the place found, e.g. `geonames:3448439`. */
+            place_id: string | null;
+            /** Format: date-time */
+            validated_at: string;
+        };
+        /** @description An address of the caller's address book, in the geocoder's normalised form. */
+        SavedAddress: {
+            id: components["schemas"]["AddressId"];
+            recipient_name: string;
+            line1: string;
+            line2: string;
+            city: string;
+            region: string;
+            postal_code: string;
+            country: string;
+            phone: string;
+            is_default: boolean;
+            validation: components["schemas"]["AddressValidation"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AddressList: {
+            addresses: components["schemas"]["SavedAddress"][];
+        };
+        AddressCheck: {
+            /** @description True when `problems` is empty. */
+            valid: boolean;
+            /** @description The address normalised (as far as it could be) with every field present. */
+            address: {
+                recipient_name: string;
+                line1: string;
+                line2: string;
+                city: string;
+                region: string;
+                postal_code: string;
+                country: string;
+                phone: string;
+            };
+            precision: components["schemas"]["Precision"];
+            latitude: number | null;
+            longitude: number | null;
+            provider: string | null;
+            place_id: string | null;
+            problems: components["schemas"]["FieldError"][];
+        };
+        PlaceSuggestion: {
+            /** @example São Paulo, BR */
+            description: string;
+            city: string;
+            region: string;
+            country: string;
+            /** @description Empty for a city. */
+            postal_code: string;
+            place_id: string;
+        };
+        PlaceSuggestionList: {
+            suggestions: components["schemas"]["PlaceSuggestion"][];
         };
         /**
          * @description `pending_payment` until paid, cancelled or past `expires_at` (then `expired`, at once);
@@ -1995,6 +2217,16 @@ export interface components {
                 "application/json": components["schemas"]["StateConflictError"];
             };
         };
+        /** @description The address book already holds 20 addresses (`conflict`); nothing was added. */
+        AddressBookFull: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["StateConflictError"];
+            };
+        };
         /**
          * @description The card was refused: `card_declined`, or `insufficient_funds`. The intent can be
          *     confirmed again with another card.
@@ -2047,6 +2279,11 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description One of the caller's addresses. A path segment that is not a positive integer names no
+         *     address (404).
+         */
+        AddressIdPath: components["schemas"]["AddressId"];
         /** @description A listing id. A path segment that is not a positive integer names no listing (404). */
         ListingIdPath: components["schemas"]["ListingId"];
         /** @description An image id of this listing (404 for any other). */
@@ -2846,6 +3083,195 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAddresses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's addresses. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddAddressRequest"];
+            };
+        };
+        responses: {
+            /** @description The address as stored (normalised), with its validation. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The address's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedAddress"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["AddressBookFull"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description One of the caller's addresses. A path segment that is not a positive integer names no
+                 *     address (404).
+                 */
+                id: components["parameters"]["AddressIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description One of the caller's addresses. A path segment that is not a positive integer names no
+                 *     address (404).
+                 */
+                id: components["parameters"]["AddressIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAddressRequest"];
+            };
+        };
+        responses: {
+            /** @description The address as stored now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedAddress"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    validateAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressFields"];
+            };
+        };
+        responses: {
+            /** @description What the geocoder made of the address. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressCheck"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    suggestPlaces: {
+        parameters: {
+            query: {
+                /** @description 1 to 100 bytes. */
+                q: string;
+                country?: components["schemas"]["CountryCode"];
+                /**
+                 * @description One address form's session (e.g. a UUID the form makes when it opens): with
+                 *     `GEOCODER=google`, Places Autocomplete bills the requests of one session together.
+                 *     Up to 64 letters, digits, `-` or `_`; one per user when left out.
+                 */
+                session?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggestions, possibly none. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceSuggestionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };

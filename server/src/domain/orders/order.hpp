@@ -9,24 +9,11 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/ids.hpp"
+#include "domain/addresses/address.hpp"
 
 namespace market::domain {
 
 using OrderId = StrongId<struct OrderTag>;
-
-struct ShippingAddress {
-  std::string recipient_name;
-  std::string line1;
-  std::string line2;
-  std::string city;
-  std::string region;
-  std::string postal_code;
-  std::string country;  // ISO 3166-1 alpha-2, upper case
-  std::string phone;
-};
-
-// Trims every field in place and upper-cases the country; every bad field is reported.
-std::vector<FieldError> ValidateAddress(ShippingAddress& address);
 
 enum class OrderStatus { kPendingPayment, kPaid, kCompleted, kCancelled, kExpired };
 std::string_view OrderStatusName(OrderStatus status);

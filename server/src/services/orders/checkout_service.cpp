@@ -11,21 +11,53 @@ constexpr std::size_t kMaxKeyLength = 255;
 }  // namespace
 
 CheckoutService::CheckoutService(Database& db, OrdersRepository& orders, StockGate& gate,
-                                 const Clock& clock, CheckoutOptions options)
-    : db_(db), orders_(orders), gate_(gate), clock_(clock), options_(options) {}
+                                 const Clock& clock, CheckoutOptions options,
+                                 AddressesService* addresses)
+    : db_(db),
+      orders_(orders),
+      gate_(gate),
+      clock_(clock),
+      options_(options),
+      addresses_(addresses) {}
 
 Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, std::string key,
                                                       std::string request_hash,
                                                       domain::ShippingAddress address) {
+  auto errors = domain::ValidateAddress(address);
+  if (!errors.empty()) {
+    for (auto& error : errors) error.field = "shipping_address." + error.field;
+    co_return co_await Place(buyer, std::move(key), std::move(request_hash),
+                             ValidationError(std::move(errors)));
+  }
+  co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(address));
+}
+
+Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, std::string key,
+                                                      std::string request_hash,
+                                                      domain::AddressId address) {
+  Result<domain::ShippingAddress> resolved =
+      ValidationError({{"address_id", "is not one of your addresses"}});
+  if (addresses_ != nullptr) resolved = co_await addresses_->Saved(buyer, address, "address_id");
+  if (!resolved.ok()) {
+    // A retry of a checkout that succeeded gets its order back even when the address is gone
+    // now: the order's own copy stands in, and the key's check decides (replay or mismatch).
+    std::optional<domain::OrderId> earlier = co_await orders_.KeyOrder(buyer.user.id, key);
+    std::optional<domain::Order> order;
+    if (earlier) order = co_await orders_.Find(*earlier);
+    if (order) resolved = std::move(order->shipping_address);
+  }
+  co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(resolved));
+}
+
+Task<Result<PlacedOrder>> CheckoutService::Place(const Principal& buyer, std::string key,
+                                                 std::string request_hash,
+                                                 Result<domain::ShippingAddress> resolved) {
   if (key.empty() || key.size() > kMaxKeyLength ||
       !std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; }))
     co_return MakeError(ErrorCode::kBadRequest,
                         "An Idempotency-Key header of 1 to 255 visible characters is required.");
-  auto errors = domain::ValidateAddress(address);
-  if (!errors.empty()) {
-    for (auto& error : errors) error.field = "shipping_address." + error.field;
-    co_return ValidationError(std::move(errors));
-  }
+  if (!resolved.ok()) co_return std::move(resolved).error();
+  const domain::ShippingAddress& address = *resolved;
 
   // The gate first, outside any transaction (Redis is a network call).
   std::vector<StockWant> wants = co_await orders_.CartWants(buyer.user.id);

@@ -8,6 +8,7 @@
 #include "common/task.hpp"
 #include "domain/orders/order.hpp"
 #include "services/accounts/auth_service.hpp"
+#include "services/addresses/addresses_service.hpp"
 #include "services/database.hpp"
 #include "services/orders/orders_repository.hpp"
 #include "services/orders/stock_gate.hpp"
@@ -32,15 +33,25 @@ struct PlacedOrder {
 // works (slower, never wrong).
 class CheckoutService {
  public:
+  // `addresses` resolves saved addresses (address ids); without it (tests of stock and orders
+  // alone) only inline addresses can be shipped to.
   CheckoutService(Database& db, OrdersRepository& orders, StockGate& gate, const Clock& clock,
-                  CheckoutOptions options);
+                  CheckoutOptions options, AddressesService* addresses = nullptr);
 
-  // `request_hash` identifies the request body: the same key with another body is refused.
+  // `request_hash` identifies the request body: the same key with another body is refused. An
+  // inline address passes the address rules of domain::ValidateAddress (the address book's) and
+  // is kept as written, trimmed.
   Task<Result<PlacedOrder>> PlaceOrder(const Principal& buyer, std::string idempotency_key,
                                        std::string request_hash, domain::ShippingAddress address);
+  // Ships to one of the buyer's saved addresses: the order keeps a copy, so editing or deleting
+  // the address later changes no order.
+  Task<Result<PlacedOrder>> PlaceOrder(const Principal& buyer, std::string idempotency_key,
+                                       std::string request_hash, domain::AddressId address);
 
  private:
   Database& db_;
+  Task<Result<PlacedOrder>> Place(const Principal& buyer, std::string key, std::string request_hash,
+                                  Result<domain::ShippingAddress> address);
   Task<Result<PlacedOrder>> PlaceInPostgres(const Principal& buyer, const std::string& key,
                                             const std::string& request_hash,
                                             const domain::ShippingAddress& address,
@@ -54,6 +65,7 @@ class CheckoutService {
   StockGate& gate_;
   const Clock& clock_;
   CheckoutOptions options_;
+  AddressesService* addresses_;
 };
 
 }  // namespace market::services
