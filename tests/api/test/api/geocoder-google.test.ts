@@ -12,7 +12,14 @@ import { api } from "../../lib/client.js";
 import { expectError, randomLoopbackAddress, register, suffix } from "../../lib/fixtures.js";
 import { baseEnv, freePort, kCleanExit, randomSecret, repoRoot, runCommand, startServer, type RunningServer } from "../../lib/server.js";
 
-const kMock = path.resolve(repoRoot, "../shared/providers/mock");
+// PROVIDERS_DIR, else ../shared/providers beside the checkout, else the machine's copy (a clone
+// elsewhere, as CI's may be, has nothing beside it).
+function providersDir(): string {
+  if (process.env.PROVIDERS_DIR) return process.env.PROVIDERS_DIR;
+  const beside = path.resolve(repoRoot, "../shared/providers");
+  return existsSync(path.join(beside, "mock")) ? beside : "/work/shared/providers";
+}
+const kMock = path.join(providersDir(), "mock");
 const kKey = "test-maps-key";
 
 type Mode = { kind: "stand-in"; example?: string } | { kind: "status"; codes: number[] } | { kind: "hang" };

@@ -79,14 +79,14 @@ class FakeStripe {
       return send(401, { error: { type: "invalid_request_error", message: "Invalid API Key provided" } });
     }
     if (key !== undefined && this.byKey.has(key)) return send(200, this.object(this.byKey.get(key)!));
-    const cancel = path.match(/^\/v1\/payment_intents\/([^/]+)\/cancel$/);
-    const one = path.match(/^\/v1\/payment_intents\/([^/]+)$/);
+    const cancel = path.match(/^\/v1\/payment_intents\/([^/]+)\/cancel$/)?.[1];
+    const one = path.match(/^\/v1\/payment_intents\/([^/]+)$/)?.[1];
     if (req.method === "POST" && path === "/v1/payment_intents") {
       const id = `pi_fake_${randomBytes(8).toString("hex")}`;
       const metadata: Record<string, string> = {};
       for (const [name, value] of form) {
-        const m = name.match(/^metadata\[(.+)\]$/);
-        if (m) metadata[m[1]] = value;
+        const field = name.match(/^metadata\[(.+)\]$/)?.[1];
+        if (field !== undefined) metadata[field] = value;
       }
       this.intents.set(id, {
         id,
@@ -100,9 +100,9 @@ class FakeStripe {
       if (key !== undefined) this.byKey.set(key, id);
       return send(200, this.intents.get(id));
     }
-    if (req.method === "GET" && one && this.intents.has(one[1])) return send(200, this.intents.get(one[1]));
-    if (req.method === "POST" && cancel && this.intents.has(cancel[1])) {
-      const intent = this.intents.get(cancel[1])!;
+    if (req.method === "GET" && one !== undefined && this.intents.has(one)) return send(200, this.intents.get(one));
+    if (req.method === "POST" && cancel !== undefined && this.intents.has(cancel)) {
+      const intent = this.intents.get(cancel)!;
       if (intent.status === "succeeded" || intent.status === "canceled") {
         return send(400, { error: { type: "invalid_request_error", code: "payment_intent_unexpected_state" } });
       }
@@ -115,7 +115,7 @@ class FakeStripe {
       const refund = { id, payment_intent: form.get("payment_intent") ?? "", amount: Number(form.get("amount")), key: key ?? "" };
       this.refunds.push(refund);
       if (key !== undefined) this.byKey.set(key, id);
-      return send(200, { id, object: "refund", status: "succeeded", ...refund });
+      return send(200, { ...refund, object: "refund", status: "succeeded" });
     }
     return send(404, { error: { type: "invalid_request_error", code: "resource_missing" } });
   }
@@ -194,8 +194,8 @@ describe("paying with Stripe", () => {
     expect(again.body.intent_id).toBe(intent.intent_id);
     const creates = fake.requests.filter((r) => r.path === "/v1/payment_intents" && r.form.get("metadata[order_id]") === String(order.id));
     expect(creates).toHaveLength(1);
-    expect(creates[0].key).toBe(`order-${order.id}-payment`);
-    expect(creates[0].form.get("automatic_payment_methods[enabled]")).toBe("true");
+    expect(creates[0]?.key).toBe(`order-${order.id}-payment`);
+    expect(creates[0]?.form.get("automatic_payment_methods[enabled]")).toBe("true");
   });
 
   it("a succeeded event signed by Stripe's library pays the order, with either secret while rolling", async () => {
@@ -261,8 +261,8 @@ describe("paying with Stripe", () => {
     expect(refunded.status, refunded.text).toBe(200);
     const refunds = fake.refunds.filter((r) => r.payment_intent === intent.intent_id);
     expect(refunds).toHaveLength(1);
-    expect(refunds[0].amount).toBe(order.total_cents);
-    expect(refunds[0].key).not.toBe("");
+    expect(refunds[0]?.amount).toBe(order.total_cents);
+    expect(refunds[0]?.key).toBeTruthy();
     expect(await stock(item.id, baseUrl)).toEqual([4, 4]);
   });
 
@@ -303,7 +303,8 @@ describe("paying with Stripe", () => {
     for (let i = 0; i < 2; ++i) expect((await deliver(opened, stripeSignature(opened))).status).toBe(200);
     const held = await readOrder(seller.token, order.id, baseUrl);
     expect(held.events.filter((e) => e.type === "payment.disputed")).toHaveLength(1);
-    const itemId = paid.items[0].id;
+    const itemId = paid.items[0]?.id;
+    expect(itemId).toBeDefined();
     const ship = await orderAction(seller.token, order.id, "ship", { item_ids: [itemId], carrier: "UPS", tracking_code: "1Z999" }, baseUrl);
     expectError(ship, 409, "conflict");
     expect(ship.body.error.message).toContain("disputed");
