@@ -202,7 +202,7 @@ jobs::WorkerOptions WorkerOptionsFrom(const Config& config) {
       .concurrency = config.worker_concurrency,
       .poll_interval = config.worker_poll_interval,
       .lease = config.worker_lease,
-      .backoff = jobs::BackoffPolicy{.base = config.job_retry_base, .max = config.job_retry_max}};
+      .backoff = BackoffPolicy{.base = config.job_retry_base, .max = config.job_retry_max}};
 }
 
 jobs::SchedulerOptions SchedulerOptionsFrom(const Config& config) {

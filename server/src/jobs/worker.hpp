@@ -11,8 +11,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/backoff.hpp"
 #include "common/task.hpp"
-#include "jobs/backoff.hpp"
 #include "jobs/metrics.hpp"
 #include "services/jobs/job_queue.hpp"
 

@@ -108,7 +108,7 @@ WorkerOptions FastOptions(std::string name) {
                        .concurrency = 4,
                        .poll_interval = 20ms,
                        .lease = 5s,
-                       .backoff = jobs::BackoffPolicy{.base = 40ms, .max = 400ms}};
+                       .backoff = BackoffPolicy{.base = 40ms, .max = 400ms}};
 }
 
 Task<void> Pause(std::chrono::milliseconds duration) {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <optional>
-#include <random>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -13,6 +12,7 @@
 #include "auth/webhook_signature.hpp"
 #include "clients/payments/stripe_events.hpp"
 #include "clients/web/curl_fetch.hpp"
+#include "common/backoff.hpp"
 #include "common/offload.hpp"
 #include "common/text.hpp"
 #include "common/unavailable.hpp"
@@ -82,13 +82,6 @@ Error Refusal(long status, const std::string& body) {
                                                (param.empty() ? "" : " about " + param) + ".");
 }
 
-std::chrono::milliseconds RetryDelay(std::chrono::milliseconds base, int attempt) {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  const auto full = base * (std::int64_t{1} << std::min(attempt - 1, 10));
-  std::uniform_int_distribution<std::int64_t> upper_half(full.count() / 2, full.count());
-  return std::chrono::milliseconds(upper_half(random));
-}
-
 Task<void> Sleep(std::chrono::milliseconds duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   timer.expires_after(duration);
@@ -98,7 +91,9 @@ Task<void> Sleep(std::chrono::milliseconds duration) {
 }  // namespace
 
 StripeGateway::StripeGateway(StripeOptions options, boost::asio::thread_pool& pool)
-    : options_(std::move(options)), pool_(pool) {}
+    : options_(std::move(options)),
+      pool_(pool),
+      retry_{.base = options_.retry_base, .max = options_.retry_base * 1024} {}
 
 Task<Result<std::string>> StripeGateway::Send(std::string method, std::string path, Form form,
                                               std::string idempotency_key) {
@@ -131,7 +126,7 @@ Task<Result<std::string>> StripeGateway::Send(std::string method, std::string pa
     if (attempt >= options_.max_attempts) break;
     spdlog::warn("stripe: {} {} failed (attempt {}), retrying: {}", request.method, path, attempt,
                  failure);
-    co_await Sleep(RetryDelay(options_.retry_base, attempt));
+    co_await Sleep(RetryDelay(retry_, attempt));
   }
   throw ServiceUnavailable("Stripe is unavailable: " + failure);
 }

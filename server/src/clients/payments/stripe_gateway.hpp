@@ -8,6 +8,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/backoff.hpp"
 #include "common/result.hpp"
 #include "common/task.hpp"
 #include "services/payments/payment_provider.hpp"
@@ -69,6 +70,7 @@ class StripeGateway final : public services::PaymentProvider {
 
   StripeOptions options_;
   boost::asio::thread_pool& pool_;
+  BackoffPolicy retry_;
 };
 
 }  // namespace market::clients

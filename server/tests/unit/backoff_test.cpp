@@ -1,10 +1,10 @@
-#include "jobs/backoff.hpp"
+#include "common/backoff.hpp"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 
-namespace market::jobs {
+namespace market {
 namespace {
 
 using namespace std::chrono_literals;
@@ -58,4 +58,4 @@ TEST(JobsBackoff, OutOfRangeInputsAreClamped) {
 }
 
 }  // namespace
-}  // namespace market::jobs
+}  // namespace market

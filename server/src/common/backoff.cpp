@@ -1,10 +1,10 @@
-#include "jobs/backoff.hpp"
+#include "common/backoff.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-namespace market::jobs {
+namespace market {
 
 std::chrono::milliseconds RetryDelay(const BackoffPolicy& policy, int attempt, double unit) {
   const double base = static_cast<double>(std::max<std::int64_t>(policy.base.count(), 0));
@@ -22,4 +22,4 @@ std::chrono::milliseconds RetryDelay(const BackoffPolicy& policy, int attempt) {
   return RetryDelay(policy, attempt, unit(random));
 }
 
-}  // namespace market::jobs
+}  // namespace market
