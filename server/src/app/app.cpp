@@ -48,11 +48,6 @@ services::AuthOptions AuthOptionsFrom(const Config& config) {
                                .per_account = config.rate_limit_auth_account};
 }
 
-clients::LocalGatewayOptions LocalGatewayOptionsFrom(const Config& config) {
-  return clients::LocalGatewayOptions{.webhook_url = config.local_webhook_url,
-                                      .webhook_secret = config.local_webhook_secret};
-}
-
 std::unique_ptr<clients::GoogleGeocoder> GoogleGeocoderFrom(const Config& config, Shared& shared,
                                                             services::GeocodeCache& cache) {
   if (config.geocoder != "google") return nullptr;
@@ -132,10 +127,7 @@ Shard::Shard(const Config& config, Shared& shared)
       orders_repository_(pool_),
       jobs_queue_(pool_),
       local_gateway_(pool_, jobs_queue_, LocalGatewayOptionsFrom(config), shared.clock),
-      stripe_(config.payment_provider == "stripe"
-                  ? std::make_unique<clients::StripeGateway>(StripeOptionsFrom(config),
-                                                             shared.provider_pool)
-                  : nullptr),
+      stripe_(StripeGatewayFrom(config, shared.provider_pool)),
       payments_(pool_, orders_repository_, stock_gate_,
                 stripe_ ? static_cast<services::PaymentProvider&>(*stripe_) : local_gateway_,
                 shared.clock),
@@ -184,17 +176,28 @@ Shard::Shard(const Config& config, Shared& shared)
   });
 }
 
-clients::StripeOptions StripeOptionsFrom(const Config& config) {
-  return clients::StripeOptions{.secret_key = config.stripe_secret_key,
-                                .publishable_key = config.stripe_publishable_key,
-                                .webhook_secrets = config.stripe_webhook_secrets,
-                                .api_version = config.stripe_api_version,
-                                .api_base = config.stripe_api_base};
-}
-
 std::string OwnWebhookUrl(const Config& config, std::uint16_t port) {
   const std::string host = config.http_host == "0.0.0.0" ? "127.0.0.1" : config.http_host;
   return "http://" + host + ":" + std::to_string(port) + "/api/v1/payments/webhooks/local";
+}
+
+clients::LocalGatewayOptions LocalGatewayOptionsFrom(const Config& config) {
+  std::string url = config.local_webhook_url;
+  if (url.empty() && config.http_port != 0) url = OwnWebhookUrl(config, config.http_port);
+  return clients::LocalGatewayOptions{.webhook_url = std::move(url),
+                                      .webhook_secret = config.local_webhook_secret};
+}
+
+std::unique_ptr<clients::StripeGateway> StripeGatewayFrom(const Config& config,
+                                                          boost::asio::thread_pool& pool) {
+  if (config.payment_provider != "stripe") return nullptr;
+  return std::make_unique<clients::StripeGateway>(
+      clients::StripeOptions{.secret_key = config.stripe_secret_key,
+                             .publishable_key = config.stripe_publishable_key,
+                             .webhook_secrets = config.stripe_webhook_secrets,
+                             .api_version = config.stripe_api_version,
+                             .api_base = config.stripe_api_base},
+      pool);
 }
 
 jobs::WorkerOptions WorkerOptionsFrom(const Config& config) {

@@ -143,11 +143,16 @@ class Shard {
   std::unique_ptr<InProcessJobs> jobs_;
 };
 
-// The Stripe adapter's settings from PAYMENT_PROVIDER=stripe's variables.
-clients::StripeOptions StripeOptionsFrom(const Config& config);
-
 // The local gateway's default webhook URL: that of `serve` on `port` of config.http_host.
 std::string OwnWebhookUrl(const Config& config, std::uint16_t port);
+// The local gateway's settings, for `serve` and `worker` alike: it delivers to
+// LOCAL_PAYMENTS_WEBHOOK_URL, else to `serve` on HTTP_HOST:HTTP_PORT (Serve sets the URL itself
+// once it knows the port it got).
+clients::LocalGatewayOptions LocalGatewayOptionsFrom(const Config& config);
+// The Stripe adapter, its calls run on `pool`, when PAYMENT_PROVIDER=stripe; else null (the
+// local gateway is the provider).
+std::unique_ptr<clients::StripeGateway> StripeGatewayFrom(const Config& config,
+                                                          boost::asio::thread_pool& pool);
 
 // The worker's and the scheduler's settings, for `worker`, `scheduler` and `dev` alike.
 jobs::WorkerOptions WorkerOptionsFrom(const Config& config);

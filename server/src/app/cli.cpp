@@ -114,13 +114,6 @@ std::vector<std::string> KnownJobKinds() {
   return kinds;
 }
 
-clients::LocalGatewayOptions GatewayOptions(const Config& config) {
-  std::string url = config.local_webhook_url;
-  if (url.empty() && config.http_port != 0) url = OwnWebhookUrl(config, config.http_port);
-  return clients::LocalGatewayOptions{.webhook_url = std::move(url),
-                                      .webhook_secret = config.local_webhook_secret};
-}
-
 // What the maintenance jobs and webhook deliveries need, built on the worker's io thread as a
 // Shard builds it (see app.cpp). The local gateway delivers to LOCAL_PAYMENTS_WEBHOOK_URL, or to
 // `serve` on HTTP_HOST:HTTP_PORT.
@@ -130,10 +123,8 @@ struct MaintenanceDeps {
       : redis(io.get_executor(), redis::ParseRedisUrl(config.redis_url)),
         gate(redis),
         orders_repository(pool),
-        gateway(pool, queue, GatewayOptions(config), clock),
-        stripe(config.payment_provider == "stripe" ? std::make_unique<clients::StripeGateway>(
-                                                         StripeOptionsFrom(config), provider_pool)
-                                                   : nullptr),
+        gateway(pool, queue, LocalGatewayOptionsFrom(config), clock),
+        stripe(StripeGatewayFrom(config, provider_pool)),
         payments(pool, orders_repository, gate,
                  stripe ? static_cast<services::PaymentProvider&>(*stripe) : gateway, clock),
         orders(pool, orders_repository, gate, payments, clock,
