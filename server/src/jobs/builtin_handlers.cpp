@@ -1,15 +1,12 @@
 #include "jobs/builtin_handlers.hpp"
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+
+#include "common/pause.hpp"
 
 namespace market::jobs {
 namespace {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
 
 json::object PayloadObject(const JobContext& context) {
@@ -27,10 +24,7 @@ Task<void> Sleep(JobContext& context) {
   if (seconds == nullptr || !seconds->is_number()) throw PermanentFailure("seconds is required");
   const double value = seconds->to_number<double>();
   if (value < 0 || value > 3600) throw PermanentFailure("seconds must be 0 to 3600");
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(value * 1000)));
-  boost::system::error_code ignored;
-  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  co_await Pause(std::chrono::milliseconds(static_cast<std::int64_t>(value * 1000)));
 }
 
 Task<void> Fail(JobContext& context) {

@@ -1,14 +1,12 @@
 #include "clients/geocoding/google_geocoder.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "auth/tokens.hpp"
 #include "clients/geocoding/google_response.hpp"
 #include "clients/web/curl_fetch.hpp"
 #include "common/offload.hpp"
+#include "common/pause.hpp"
 #include "common/unavailable.hpp"
 
 namespace market::clients {
@@ -16,11 +14,6 @@ namespace {
 
 constexpr std::string_view kGeocodePath = "/maps/api/geocode/json";
 constexpr std::string_view kAutocompletePath = "/maps/api/place/autocomplete/json";
-
-Task<void> Pause(std::chrono::milliseconds delay) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
-  co_await timer.async_wait(boost::asio::use_awaitable);
-}
 
 }  // namespace
 

@@ -4,9 +4,6 @@
 
 #include <optional>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "auth/webhook_signature.hpp"
@@ -14,12 +11,12 @@
 #include "clients/web/curl_fetch.hpp"
 #include "common/backoff.hpp"
 #include "common/offload.hpp"
+#include "common/pause.hpp"
 #include "common/text.hpp"
 #include "common/unavailable.hpp"
 
 namespace market::clients {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
 using services::PaymentIntent;
 
@@ -82,12 +79,6 @@ Error Refusal(long status, const std::string& body) {
                                                (param.empty() ? "" : " about " + param) + ".");
 }
 
-Task<void> Sleep(std::chrono::milliseconds duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(duration);
-  co_await timer.async_wait(asio::use_awaitable);
-}
-
 }  // namespace
 
 StripeGateway::StripeGateway(StripeOptions options, boost::asio::thread_pool& pool)
@@ -126,7 +117,7 @@ Task<Result<std::string>> StripeGateway::Send(std::string method, std::string pa
     if (attempt >= options_.max_attempts) break;
     spdlog::warn("stripe: {} {} failed (attempt {}), retrying: {}", request.method, path, attempt,
                  failure);
-    co_await Sleep(RetryDelay(retry_, attempt));
+    co_await Pause(RetryDelay(retry_, attempt));
   }
   throw ServiceUnavailable("Stripe is unavailable: " + failure);
 }
