@@ -220,6 +220,28 @@ Task<Response> SellerListings(ListingsService& listings, Request& request) {
   co_return http::Json(200, PageJson(*page));
 }
 
+// The statuses of the seller's own list: all unless `status` says active or inactive.
+Result<domain::StatusFilter> StatusParam(const Request& request) {
+  std::string status = request.QueryParam("status");
+  if (status.empty()) return domain::StatusFilter::kAll;
+  auto parsed = domain::ParseStatusFilter(status);
+  if (!parsed) return MakeError(ErrorCode::kBadRequest, "status must be active, inactive or all.");
+  return *parsed;
+}
+
+Task<Response> MyListings(AuthService& auth, ListingsService& listings, Request& request) {
+  auto seller = co_await auth.Authenticate(request.Header("authorization"));
+  if (!seller.ok()) co_return AuthErrorResponse(seller.error());
+  auto status = StatusParam(request);
+  if (!status.ok()) co_return http::ErrorResponse(status.error());
+  auto query = ParseBrowseQuery(request);
+  if (!query.ok()) co_return http::ErrorResponse(query.error());
+  query->status = *status;
+  auto page = co_await listings.Mine(*seller, std::move(query).value(), CursorParam(request));
+  if (!page.ok()) co_return http::ErrorResponse(page.error());
+  co_return http::Json(200, PageJson(*page, SummaryView::kSeller));
+}
+
 std::optional<ImageId> PathImageId(const Request& request) {
   return PathId<ImageId>(request, "imageId");
 }
@@ -326,6 +348,8 @@ void AddListingRoutes(http::Router& router, AuthService& auth, ListingsService& 
              [&auth, &listings](Request& r) { return DeleteImage(auth, listings, r); });
   router.Add(Method::kGet, "/api/v1/users/{username}/listings",
              [&listings](Request& r) { return SellerListings(listings, r); });
+  router.Add(Method::kGet, "/api/v1/me/listings",
+             [&auth, &listings](Request& r) { return MyListings(auth, listings, r); });
 }
 
 }  // namespace market::handlers

@@ -6,7 +6,7 @@
 
 namespace market::handlers {
 
-// /api/v1/categories, /api/v1/listings*, /api/v1/users/{username}/listings.
+// /api/v1/categories, /api/v1/listings*, /api/v1/users/{username}/listings, /api/v1/me/listings.
 void AddListingRoutes(http::Router& router, services::AuthService& auth,
                       services::ListingsService& listings);
 

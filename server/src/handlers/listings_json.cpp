@@ -49,26 +49,31 @@ json::object ListingJson(const domain::Listing& listing) {
       {"updated_at", FormatTime(listing.updated_at)}};
 }
 
-json::object SummaryJson(const domain::ListingSummary& summary) {
+json::object SummaryJson(const domain::ListingSummary& summary, SummaryView view) {
   json::value main_image = nullptr;
   if (summary.main_image) main_image = ImageJson(*summary.main_image);
-  return json::object{{"id", summary.id.value},
-                      {"title", summary.title},
-                      {"price_cents", summary.price_cents},
-                      {"currency", summary.currency},
-                      {"available", summary.available},
-                      {"category", summary.category},
-                      {"condition", domain::ConditionName(summary.condition)},
-                      {"seller", json::object{{"username", summary.seller_username},
-                                              {"display_name", summary.seller_display_name}}},
-                      {"main_image", std::move(main_image)},
-                      {"created_at", FormatTime(summary.created_at)}};
+  json::object card{{"id", summary.id.value},
+                    {"title", summary.title},
+                    {"price_cents", summary.price_cents},
+                    {"currency", summary.currency},
+                    {"available", summary.available},
+                    {"category", summary.category},
+                    {"condition", domain::ConditionName(summary.condition)},
+                    {"seller", json::object{{"username", summary.seller_username},
+                                            {"display_name", summary.seller_display_name}}},
+                    {"main_image", std::move(main_image)},
+                    {"created_at", FormatTime(summary.created_at)}};
+  if (view == SummaryView::kSeller) {
+    card["status"] = domain::StatusName(summary.status);
+    card["quantity"] = summary.quantity;
+  }
+  return card;
 }
 
-json::object PageJson(const services::ListingPageResult& page) {
+json::object PageJson(const services::ListingPageResult& page, SummaryView view) {
   json::array items;
   items.reserve(page.items.size());
-  for (const auto& summary : page.items) items.push_back(SummaryJson(summary));
+  for (const auto& summary : page.items) items.push_back(SummaryJson(summary, view));
   json::value next = nullptr;
   if (page.next_cursor) next = *page.next_cursor;
   return json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}};

@@ -204,6 +204,59 @@ TEST_F(ListingsTest, InactiveAndDeletedListingsAreNotBrowsable) {
   EXPECT_FALSE(RunTask(io_, service_.Get(gone.id, seller)).ok());
 }
 
+TEST_F(ListingsTest, ASellersOwnListShowsInactiveButNeverDeletedOrOthersListings) {
+  auto seller = NewSeller();
+  auto other = NewSeller();
+  auto shown = Create(seller, "Own shown", 1000, "", "books", 4);
+  auto hidden = Create(seller, "Own hidden");
+  auto gone = Create(seller, "Own gone");
+  auto others_hidden = Create(other, "Not mine");
+  Create(other, "Not mine either");
+  ASSERT_TRUE(RunTask(io_, service_.SetActive(seller, hidden.id, false)).ok());
+  ASSERT_TRUE(RunTask(io_, service_.SetActive(other, others_hidden.id, false)).ok());
+  ASSERT_TRUE(RunTask(io_, service_.Delete(seller, gone.id)).ok());
+  auto mine = [&](domain::StatusFilter status) {
+    // A seller named in the query is the caller, whoever it names.
+    BrowseQuery query{.seller = other.user.username, .status = status};
+    auto page = RunTask(io_, service_.Mine(seller, query, std::nullopt));
+    EXPECT_TRUE(page.ok());
+    return std::move(page).value();
+  };
+  using IdList = std::vector<std::int64_t>;
+  EXPECT_EQ(Ids(mine(domain::StatusFilter::kAll)), (IdList{hidden.id.value, shown.id.value}));
+  EXPECT_EQ(Ids(mine(domain::StatusFilter::kActive)), (IdList{shown.id.value}));
+  auto inactive = mine(domain::StatusFilter::kInactive);
+  EXPECT_EQ(Ids(inactive), (IdList{hidden.id.value}));
+  EXPECT_EQ(inactive.items.at(0).status, domain::ListingStatus::kInactive);
+  auto active = mine(domain::StatusFilter::kActive);
+  EXPECT_EQ(active.items.at(0).status, domain::ListingStatus::kActive);
+  EXPECT_EQ(active.items.at(0).quantity, 4);
+  EXPECT_EQ(active.items.at(0).available, 4);
+}
+
+TEST_F(ListingsTest, ASellersOwnListPagesThroughActiveAndInactiveOnce) {
+  auto seller = NewSeller();
+  std::set<std::int64_t> created;
+  for (int i = 0; i < 7; ++i) {
+    auto listing = Create(seller, "Paged own", 100 * (i % 3 + 1));
+    if (i % 2 == 0) ASSERT_TRUE(RunTask(io_, service_.SetActive(seller, listing.id, false)).ok());
+    created.insert(listing.id.value);
+  }
+  for (ListingSort sort : {ListingSort::kNewest, ListingSort::kPriceAsc}) {
+    BrowseQuery query{.status = domain::StatusFilter::kAll, .sort = sort, .limit = 2};
+    std::vector<std::int64_t> seen;
+    std::optional<std::string> cursor;
+    do {
+      auto page = RunTask(io_, service_.Mine(seller, query, cursor));
+      ASSERT_TRUE(page.ok());
+      for (auto id : Ids(*page)) seen.push_back(id);
+      cursor = page->next_cursor;
+    } while (cursor && seen.size() < 20);
+    EXPECT_EQ(seen.size(), created.size());
+    EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()), created);
+  }
+}
+
 TEST_F(ListingsTest, OthersGetForbiddenOnActiveAndNotFoundOnInactiveListings) {
   auto seller = NewSeller();
   auto other = NewSeller();

@@ -111,6 +111,14 @@ TEST(FuzzyWords, KeepsDistinctWordsOfThreeOrMoreCharacters) {
   EXPECT_EQ(FuzzyWords("one two six ten fox cat dog").size(), kMaxFuzzyWords);
 }
 
+TEST(StatusFilter, ParsesTheThreeNamesOnly) {
+  EXPECT_EQ(ParseStatusFilter("active"), StatusFilter::kActive);
+  EXPECT_EQ(ParseStatusFilter("inactive"), StatusFilter::kInactive);
+  EXPECT_EQ(ParseStatusFilter("all"), StatusFilter::kAll);
+  for (std::string_view bad : {"", "deleted", "ACTIVE", "all ", "any"})
+    EXPECT_FALSE(ParseStatusFilter(bad)) << bad;
+}
+
 TEST(BrowseQuery, ValidatesRangesAndSort) {
   EXPECT_TRUE(ValidateBrowse(BrowseQuery{}).empty());
   EXPECT_TRUE(HasField(ValidateBrowse(BrowseQuery{.limit = 0}), "limit"));

@@ -480,6 +480,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own listings, active and inactive
+         * @description The caller's listings (never anyone else's, never deleted ones) of the statuses
+         *     `status` names, with the same filters, sorts and pagination as `GET /api/v1/listings`
+         *     (a `seller` parameter is ignored). Each card adds what only the seller sees: `status`
+         *     and `quantity` on hand (`quantity` − `available` is what unpaid orders reserve). An
+         *     unknown `status` answers 400 `bad_request`.
+         */
+        get: operations["listMyListings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/addresses": {
         parameters: {
             query?: never;
@@ -1220,6 +1244,34 @@ export interface components {
             main_image: components["schemas"]["Image"] | null;
             /** Format: date-time */
             created_at: string;
+        };
+        /**
+         * @description A listing as its seller's own list shows it: a `ListingSummary` with its `status` and
+         *     `quantity` on hand.
+         */
+        OwnListingSummary: {
+            id: components["schemas"]["ListingId"];
+            title: components["schemas"]["ListingTitle"];
+            price_cents: components["schemas"]["PriceCents"];
+            currency: components["schemas"]["Currency"];
+            /** @description `quantity` less what pending orders reserve. */
+            available: number;
+            quantity: components["schemas"]["Quantity"];
+            status: components["schemas"]["ListingStatus"];
+            category: components["schemas"]["CategorySlug"];
+            condition: components["schemas"]["Condition"];
+            seller: {
+                username: components["schemas"]["Username"];
+                display_name: components["schemas"]["DisplayName"];
+            };
+            main_image: components["schemas"]["Image"] | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        OwnListingPage: {
+            items: components["schemas"]["OwnListingSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         ListingPage: {
             items: components["schemas"]["ListingSummary"][];
@@ -3082,6 +3134,68 @@ export interface operations {
             200: components["responses"]["ListingPageOk"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMyListings: {
+        parameters: {
+            query?: {
+                /** @description `active`, `inactive` or `all` (the default). */
+                status?: "active" | "inactive" | "all";
+                /** @description Words to search for in titles and descriptions; blank means no search. */
+                q?: components["parameters"]["SearchQuery"];
+                /** @description Only this category (422 for an unknown slug). */
+                category?: components["parameters"]["CategoryFilter"];
+                condition?: components["parameters"]["ConditionFilter"];
+                /** @description Lowest `price_cents`, inclusive. */
+                min_price?: components["parameters"]["MinPrice"];
+                /** @description Highest `price_cents`, inclusive; not below `min_price`. */
+                max_price?: components["parameters"]["MaxPrice"];
+                /** @description `true`: only listings with `available` above 0. `false` (the default): no filter. */
+                in_stock?: components["parameters"]["InStock"];
+                /**
+                 * @description `relevance` (the default when `q` is given; 422 without `q`), `newest` (the default
+                 *     otherwise), `price_asc` or `price_desc`. Ties are broken by id, newest first for
+                 *     `price_desc` and `relevance`, oldest first for `price_asc`.
+                 */
+                sort?: components["parameters"]["Sort"];
+                /** @description Page size; 422 outside 1–100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page, unchanged (400 `bad_request` otherwise). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the caller's listings. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnListingPage"];
+                };
+            };
+            /**
+             * @description The query is malformed (`bad_request`): an unknown `status`, or a `cursor` that is
+             *     not one the server issued for this `sort`.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -50,6 +50,13 @@ std::optional<ListingSort> ParseSort(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<StatusFilter> ParseStatusFilter(std::string_view text) {
+  if (text == "active") return StatusFilter::kActive;
+  if (text == "inactive") return StatusFilter::kInactive;
+  if (text == "all") return StatusFilter::kAll;
+  return std::nullopt;
+}
+
 // "1|<sort>|<id>|<price>|<rank as %a>|<fuzzy 0/1>": hex floats round-trip exactly.
 std::string CursorText(const Cursor& cursor) {
   char rank[64];

@@ -33,6 +33,13 @@ struct Cursor {
 std::string CursorText(const Cursor& cursor);
 std::optional<Cursor> ParseCursorText(std::string_view text);
 
+// Which listings a list shows by status. Public lists show active ones only; a seller's own list
+// may show the inactive ones too (never deleted ones).
+enum class StatusFilter { kActive, kInactive, kAll };
+
+// "active", "inactive", "all"; nullopt for anything else.
+std::optional<StatusFilter> ParseStatusFilter(std::string_view text);
+
 inline constexpr int kDefaultPageSize = 24;
 inline constexpr int kMaxPageSize = 100;
 inline constexpr std::size_t kMaxSearchLength = 200;
@@ -40,6 +47,8 @@ inline constexpr std::size_t kMaxSearchLength = 200;
 struct BrowseQuery {
   std::optional<std::string> q;
   std::optional<std::string> seller;  // username, normalised
+  std::optional<UserId> seller_id;    // the caller's own listings
+  StatusFilter status = StatusFilter::kActive;
   std::optional<std::string> category;
   std::optional<Condition> condition;
   std::optional<std::int64_t> min_price;
@@ -67,6 +76,9 @@ struct ListingSummary {
   std::optional<ListingImage> main_image;
   TimePoint created_at;
   float rank = 0;
+  // For the seller's own list: on hand (available is this less what pending orders reserve).
+  ListingStatus status = ListingStatus::kActive;
+  int quantity = 0;
 };
 
 struct ListingPage {

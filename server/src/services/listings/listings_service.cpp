@@ -138,6 +138,14 @@ Task<Result<ListingPageResult>> ListingsService::Shop(std::string username,
   co_return co_await Browse(std::move(query), std::move(cursor));
 }
 
+Task<Result<ListingPageResult>> ListingsService::Mine(const Principal& seller,
+                                                      domain::BrowseQuery query,
+                                                      std::optional<std::string> cursor) {
+  query.seller.reset();
+  query.seller_id = seller.user.id;
+  co_return co_await Browse(std::move(query), std::move(cursor));
+}
+
 Task<Result<domain::Listing>> ListingsService::AddImage(const Principal& seller, ListingId id,
                                                         std::string bytes) {
   auto current = co_await Owned(seller, id);

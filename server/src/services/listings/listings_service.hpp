@@ -52,6 +52,10 @@ class ListingsService {
   // A seller's shop: their active listings; 404 when there is no such (active) user.
   Task<Result<ListingPageResult>> Shop(std::string username, domain::BrowseQuery query,
                                        std::optional<std::string> cursor);
+  // The seller's own listings, of the statuses `query.status` names (never deleted ones); any
+  // seller named in the query is replaced by `seller`.
+  Task<Result<ListingPageResult>> Mine(const Principal& seller, domain::BrowseQuery query,
+                                       std::optional<std::string> cursor);
 
   Task<Result<domain::Listing>> AddImage(const Principal& seller, ListingId id, std::string bytes);
   Task<Result<domain::Listing>> SetMainImage(const Principal& seller, ListingId id, ImageId image);
