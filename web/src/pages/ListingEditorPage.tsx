@@ -9,12 +9,11 @@ import type {
   CreateListingRequest,
   Listing,
 } from "../api/types";
+import { Field, Select, TextArea } from "../components/Field";
 import {
   Button,
-  Field,
   PageHeading,
   ProblemNotice,
-  Select,
   QueryGate,
 } from "../components/ui";
 import {
@@ -192,28 +191,15 @@ function DetailsForm({ listing }: { listing?: Listing }) {
           error={fieldError("title")}
           maxLength={120}
         />
-        <div>
-          <label
-            htmlFor="description"
-            className="block text-sm font-medium text-slate-700"
-          >
-            Description
-          </label>
-          <textarea
-            id="description"
-            rows={5}
-            maxLength={5000}
-            value={draft.description}
-            onChange={set("description")}
-            aria-invalid={fieldError("description") ? true : undefined}
-            className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
-          />
-          {fieldError("description") && (
-            <p className="mt-1 text-sm text-red-700">
-              {fieldError("description")}
-            </p>
-          )}
-        </div>
+        <TextArea
+          id="description"
+          label="Description"
+          rows={5}
+          maxLength={5000}
+          value={draft.description}
+          onChange={set("description")}
+          error={fieldError("description")}
+        />
         <div className="grid gap-4 sm:grid-cols-2">
           <Field
             label="Price (USD)"

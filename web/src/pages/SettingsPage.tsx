@@ -5,13 +5,8 @@ import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import type { Me } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
-import {
-  Button,
-  Field,
-  PageHeading,
-  ProblemNotice,
-  Skeleton,
-} from "../components/ui";
+import { Field } from "../components/Field";
+import { Button, PageHeading, ProblemNotice, Skeleton } from "../components/ui";
 import { useTitle } from "../lib/useTitle";
 
 export function SettingsPage() {

@@ -4,7 +4,8 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
-import { Button, Field, PageHeading, ProblemNotice } from "../components/ui";
+import { Field } from "../components/Field";
+import { Button, PageHeading, ProblemNotice } from "../components/ui";
 import { useTitle } from "../lib/useTitle";
 
 // Only a path of this app: never an absolute URL someone put in the link.
