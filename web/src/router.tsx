@@ -83,6 +83,14 @@ export const router = createBrowserRouter([
         path: "/settings",
         lazy: page(() => import("./pages/SettingsPage"), "SettingsPage", true),
       },
+      {
+        path: "/settings/addresses",
+        lazy: page(
+          () => import("./pages/AddressBookPage"),
+          "AddressBookPage",
+          true,
+        ),
+      },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

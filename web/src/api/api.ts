@@ -1,6 +1,10 @@
 import { createApiClient } from "./client";
 import { createLocalTokenStore, type Session } from "./tokens";
 import type {
+  AddAddressRequest,
+  AddressCheck,
+  AddressFields,
+  AddressList,
   AuthResponse,
   Cart,
   ConfirmPaymentRequest,
@@ -12,9 +16,12 @@ import type {
   OrderPage,
   OrderPaymentIntent,
   OrderStatus,
+  PlaceOrderRequest,
+  PlaceSuggestionList,
   PublicUser,
   RegisterRequest,
-  ShippingAddressInput,
+  SavedAddress,
+  UpdateAddressRequest,
   UpdateListingRequest,
 } from "./types";
 
@@ -142,13 +149,35 @@ export const api = {
   removeCartItem: async (listingId: number) =>
     (await http.delete<Cart>(`${v1}/cart/items/${listingId}`)).data,
 
-  placeOrder: async (address: ShippingAddressInput, idempotencyKey: string) =>
+  addresses: async () =>
+    (await http.get<AddressList>(`${v1}/me/addresses`)).data.addresses,
+  addAddress: async (body: AddAddressRequest) =>
+    (await http.post<SavedAddress>(`${v1}/me/addresses`, body)).data,
+  updateAddress: async (id: number, body: UpdateAddressRequest) =>
+    (await http.patch<SavedAddress>(`${v1}/me/addresses/${id}`, body)).data,
+  deleteAddress: async (id: number) => {
+    await http.delete(`${v1}/me/addresses/${id}`);
+  },
+  validateAddress: async (body: AddressFields) =>
+    (await http.post<AddressCheck>(`${v1}/geo/validate`, body)).data,
+  suggestPlaces: async (
+    q: string,
+    country: string | undefined,
+    session: string,
+    signal?: AbortSignal,
+  ) =>
     (
-      await http.post<Order>(
-        `${v1}/orders`,
-        { shipping_address: address },
-        { headers: { "Idempotency-Key": idempotencyKey } },
-      )
+      await http.get<PlaceSuggestionList>(`${v1}/geo/suggest`, {
+        params: params({ q, country, session }),
+        signal,
+      })
+    ).data.suggestions,
+
+  placeOrder: async (body: PlaceOrderRequest, idempotencyKey: string) =>
+    (
+      await http.post<Order>(`${v1}/orders`, body, {
+        headers: { "Idempotency-Key": idempotencyKey },
+      })
     ).data,
   orders: async (
     role: "buyer" | "seller",

@@ -57,9 +57,9 @@ describe("validateAddress", () => {
     expect(
       validateAddress({ ...good, city: " ", country: "GBR", phone: "12345" }),
     ).toEqual({
-      "shipping_address.city": "Enter the city.",
-      "shipping_address.country": "Two letters, e.g. US or GB.",
-      "shipping_address.phone": "International format, e.g. +14155550123.",
+      city: "Enter the city.",
+      country: "Two letters, e.g. US or GB.",
+      phone: "International format, e.g. +14155550123.",
     });
   });
 });

@@ -35,6 +35,7 @@ export interface AddressForm {
   phone: string;
 }
 
+// The address rules the API states, keyed as the address book names the fields.
 export function validateAddress(address: AddressForm): FieldErrors {
   const errors: FieldErrors = {};
   const required: [keyof AddressForm, string][] = [
@@ -43,13 +44,12 @@ export function validateAddress(address: AddressForm): FieldErrors {
     ["city", "Enter the city."],
   ];
   for (const [field, message] of required) {
-    if (!address[field].trim()) errors[`shipping_address.${field}`] = message;
+    if (!address[field].trim()) errors[field] = message;
   }
   if (!/^[A-Za-z]{2}$/.test(address.country.trim()))
-    errors["shipping_address.country"] = "Two letters, e.g. US or GB.";
+    errors.country = "Two letters, e.g. US or GB.";
   const phone = address.phone.replace(/[\s()-]/g, "");
   if (phone && !/^\+[0-9]{7,19}$/.test(phone))
-    errors["shipping_address.phone"] =
-      "International format, e.g. +14155550123.";
+    errors.phone = "International format, e.g. +14155550123.";
   return errors;
 }

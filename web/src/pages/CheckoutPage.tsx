@@ -1,71 +1,68 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
-import type { Cart, ShippingAddressInput } from "../api/types";
+import type { Cart, SavedAddress } from "../api/types";
+import { AddressForm } from "../components/AddressForm";
 import {
   Button,
-  Field,
   PageHeading,
   ProblemNotice,
   QueryGate,
   TotalRow,
 } from "../components/ui";
+import { addressLines } from "../lib/addresses";
 import { checkoutLineMessage } from "../lib/cart";
 import { formatMoney } from "../lib/format";
 import { newIdempotencyKey } from "../lib/ids";
 import { useTitle } from "../lib/useTitle";
-import {
-  validateAddress,
-  type AddressForm,
-  type FieldErrors,
-} from "../lib/validation";
-
-const kEmpty: AddressForm = {
-  recipient_name: "",
-  line1: "",
-  line2: "",
-  city: "",
-  region: "",
-  postal_code: "",
-  country: "",
-  phone: "",
-};
-
-function toInput(form: AddressForm): ShippingAddressInput {
-  const address: ShippingAddressInput = {
-    recipient_name: form.recipient_name.trim(),
-    line1: form.line1.trim(),
-    city: form.city.trim(),
-    country: form.country.trim().toUpperCase(),
-  };
-  if (form.line2.trim()) address.line2 = form.line2.trim();
-  if (form.region.trim()) address.region = form.region.trim();
-  if (form.postal_code.trim()) address.postal_code = form.postal_code.trim();
-  const phone = form.phone.replace(/[\s()-]/g, "");
-  if (phone) address.phone = phone;
-  return address;
-}
 
 export function CheckoutPage() {
   useTitle("Checkout");
   const cart = useQuery({ queryKey: ["cart"], queryFn: api.cart });
+  const addresses = useQuery({
+    queryKey: ["addresses"],
+    queryFn: api.addresses,
+  });
   return (
-    <QueryGate query={cart}>{(data) => <CheckoutForm cart={data} />}</QueryGate>
+    <QueryGate query={cart}>
+      {(data) => (
+        <QueryGate query={addresses}>
+          {(book) => <CheckoutForm cart={data} addresses={book} />}
+        </QueryGate>
+      )}
+    </QueryGate>
   );
 }
 
-function CheckoutForm({ cart }: { cart: Cart }) {
+function CheckoutForm({
+  cart,
+  addresses,
+}: {
+  cart: Cart;
+  addresses: SavedAddress[];
+}) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [form, setForm] = useState<AddressForm>(kEmpty);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  // One key for this checkout: a double click or a retry after a lost answer makes one order.
-  const [idempotencyKey] = useState(newIdempotencyKey);
+  // The default address first (the API lists it first); none saved: the form to add one.
+  const [selected, setSelected] = useState<number | null>(
+    addresses[0]?.id ?? null,
+  );
+  const [addingChosen, setAdding] = useState(false);
+  const adding = addingChosen || addresses.length === 0;
+  // One key per address for this checkout: a double click or a retry after a lost answer makes
+  // one order, and choosing another address is another request (the API refuses a key reused
+  // with another body).
+  const keys = useRef(new Map<number, string>());
+  const keyFor = (addressId: number) => {
+    if (!keys.current.has(addressId))
+      keys.current.set(addressId, newIdempotencyKey());
+    return keys.current.get(addressId)!;
+  };
   const place = useMutation({
-    mutationFn: (address: ShippingAddressInput) =>
-      api.placeOrder(address, idempotencyKey),
+    mutationFn: (addressId: number) =>
+      api.placeOrder({ address_id: addressId }, keyFor(addressId)),
     onError: () => queryClient.invalidateQueries({ queryKey: ["cart"] }),
     onSuccess: (order) => {
       queryClient.invalidateQueries({ queryKey: ["cart"] });
@@ -74,12 +71,6 @@ function CheckoutForm({ cart }: { cart: Cart }) {
     },
   });
   const problem = place.error ? toProblem(place.error) : null;
-  const fieldError = (name: keyof AddressForm) =>
-    errors[`shipping_address.${name}`] ??
-    problem?.fields[`shipping_address.${name}`];
-  const set =
-    (name: keyof AddressForm) => (event: React.ChangeEvent<HTMLInputElement>) =>
-      setForm({ ...form, [name]: event.target.value });
 
   if (cart.lines.length === 0 && !place.isSuccess) {
     return (
@@ -98,113 +89,113 @@ function CheckoutForm({ cart }: { cart: Cart }) {
 
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
-    const found = validateAddress(form);
-    setErrors(found);
-    if (Object.keys(found).length === 0 && !place.isPending)
-      place.mutate(toInput(form));
+    if (selected !== null && !adding && !place.isPending)
+      place.mutate(selected);
   };
 
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
       <section>
         <PageHeading>Checkout</PageHeading>
-        <form
-          noValidate
-          onSubmit={submit}
-          className="space-y-4 rounded-lg bg-white p-6 shadow-sm"
-          aria-labelledby="address-heading"
-        >
+        <div className="space-y-4 rounded-lg bg-white p-6 shadow-sm">
           <h2 id="address-heading" className="text-lg font-semibold">
             Shipping address
           </h2>
-          {problem &&
-            !Object.keys(problem.fields).some((f) =>
-              f.startsWith("shipping_address."),
-            ) && (
+          {addresses.length > 0 && (
+            <fieldset aria-labelledby="address-heading" className="space-y-2">
+              {addresses.map((address) => (
+                <label
+                  key={address.id}
+                  className={`flex gap-3 rounded-md border p-3 text-sm ${selected === address.id && !adding ? "border-indigo-500 bg-indigo-50" : "border-slate-200"}`}
+                >
+                  <input
+                    type="radio"
+                    name="address"
+                    className="mt-1"
+                    checked={selected === address.id && !adding}
+                    onChange={() => {
+                      setSelected(address.id);
+                      setAdding(false);
+                    }}
+                  />
+                  <span>
+                    {addressLines(address).join(", ")}{" "}
+                    {address.is_default && (
+                      <span className="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-semibold">
+                        Default
+                      </span>
+                    )}
+                  </span>
+                </label>
+              ))}
+              <label
+                className={`flex gap-3 rounded-md border p-3 text-sm ${adding ? "border-indigo-500 bg-indigo-50" : "border-slate-200"}`}
+              >
+                <input
+                  type="radio"
+                  name="address"
+                  className="mt-1"
+                  checked={adding}
+                  onChange={() => setAdding(true)}
+                />
+                <span>A new address</span>
+              </label>
+            </fieldset>
+          )}
+          {adding && (
+            <AddressForm
+              title="New shipping address"
+              submitLabel="Save and use this address"
+              onSave={(fields) => api.addAddress(fields)}
+              onSaved={(saved) => {
+                queryClient.setQueryData<SavedAddress[]>(
+                  ["addresses"],
+                  (book) => [...(book ?? []), saved],
+                );
+                queryClient.invalidateQueries({ queryKey: ["addresses"] });
+                setSelected(saved.id);
+                setAdding(false);
+              }}
+              onCancel={
+                addresses.length > 0 ? () => setAdding(false) : undefined
+              }
+            />
+          )}
+          <form noValidate onSubmit={submit} aria-label="Place order">
+            {problem && (
               <ProblemNotice
                 problem={problem}
-                onRetry={() => place.mutate(toInput(form))}
+                onRetry={() => selected !== null && place.mutate(selected)}
               />
             )}
-          <Field
-            label="Full name"
-            autoComplete="name"
-            value={form.recipient_name}
-            onChange={set("recipient_name")}
-            error={fieldError("recipient_name")}
-          />
-          <Field
-            label="Address line 1"
-            autoComplete="address-line1"
-            value={form.line1}
-            onChange={set("line1")}
-            error={fieldError("line1")}
-          />
-          <Field
-            label="Address line 2 (optional)"
-            autoComplete="address-line2"
-            value={form.line2}
-            onChange={set("line2")}
-            error={fieldError("line2")}
-          />
-          <div className="grid gap-4 sm:grid-cols-2">
-            <Field
-              label="City"
-              autoComplete="address-level2"
-              value={form.city}
-              onChange={set("city")}
-              error={fieldError("city")}
-            />
-            <Field
-              label="Region (optional)"
-              autoComplete="address-level1"
-              value={form.region}
-              onChange={set("region")}
-              error={fieldError("region")}
-            />
-            <Field
-              label="Postal code (optional)"
-              autoComplete="postal-code"
-              value={form.postal_code}
-              onChange={set("postal_code")}
-              error={fieldError("postal_code")}
-            />
-            <Field
-              label="Country code"
-              autoComplete="country"
-              maxLength={2}
-              placeholder="US"
-              value={form.country}
-              onChange={set("country")}
-              error={fieldError("country")}
-            />
-          </div>
-          <Field
-            label="Phone (optional)"
-            type="tel"
-            autoComplete="tel"
-            placeholder="+14155550123"
-            value={form.phone}
-            onChange={set("phone")}
-            error={fieldError("phone")}
-          />
-          <Button
-            type="submit"
-            disabled={place.isPending || !cart.purchasable}
-            className="w-full"
-          >
-            {place.isPending ? "Placing order…" : "Place order"}
-          </Button>
-          {!cart.purchasable && (
-            <p className="text-sm text-red-700">
-              Some lines cannot be bought as they are.{" "}
-              <Link className="underline" to="/cart">
-                Review your cart
-              </Link>
-              .
-            </p>
-          )}
-        </form>
+            <Button
+              type="submit"
+              disabled={
+                place.isPending ||
+                !cart.purchasable ||
+                selected === null ||
+                adding
+              }
+              className="mt-2 w-full"
+            >
+              {place.isPending ? "Placing order…" : "Place order"}
+            </Button>
+            {adding && (
+              <p className="mt-2 text-sm text-slate-600">
+                Save the new address to place the order with it.
+              </p>
+            )}
+            {!cart.purchasable && (
+              <p className="mt-2 text-sm text-red-700">
+                Some lines cannot be bought as they are.{" "}
+                <Link className="underline" to="/cart">
+                  Review your cart
+                </Link>
+                .
+              </p>
+            )}
+          </form>
+        </div>
       </section>
       <aside
         aria-label="Order summary"

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import type { Me } from "../api/types";
@@ -17,6 +17,17 @@ export function SettingsPage() {
     <div className="mx-auto max-w-xl space-y-8">
       <PageHeading>Settings</PageHeading>
       <ProfileForm me={me} />
+      <Section title="Addresses">
+        <p className="text-sm text-slate-600">
+          Shipping addresses to choose from at checkout, and your default.
+        </p>
+        <Link
+          to="/settings/addresses"
+          className="inline-block text-sm font-semibold text-indigo-700 underline"
+        >
+          Manage your address book
+        </Link>
+      </Section>
       <PasswordForm />
       <Sessions />
       <DeleteAccount me={me} />
