@@ -16,6 +16,8 @@ import type {
   OrderPage,
   OrderPaymentIntent,
   OrderStatus,
+  OwnListingPage,
+  OwnListingStatus,
   PlaceOrderRequest,
   PlaceSuggestionList,
   PublicUser,
@@ -104,6 +106,13 @@ export const api = {
           params: params(query),
         },
       )
+    ).data,
+  // The caller's own listings, inactive ones included unless `status` says otherwise.
+  myListings: async (query: ListingQuery & { status?: OwnListingStatus }) =>
+    (
+      await http.get<OwnListingPage>(`${v1}/me/listings`, {
+        params: params(query),
+      })
     ).data,
   listing: async (id: number) =>
     (await http.get<Listing>(`${v1}/listings/${id}`)).data,

@@ -89,14 +89,17 @@ function DetailsForm({ listing }: { listing?: Listing }) {
       setBase(saved);
       queryClient.setQueryData(["listing", saved.id], saved);
       queryClient.invalidateQueries({ queryKey: ["shop"] });
+      queryClient.invalidateQueries({ queryKey: ["myListings"] });
       if (!listing) navigate(`/sell/listings/${saved.id}`, { replace: true });
     },
   });
   const toggle = useMutation({
     mutationFn: () =>
       api.setListingActive(listing!.id, listing!.status !== "active"),
-    onSuccess: (saved) =>
-      queryClient.setQueryData(["listing", saved.id], saved),
+    onSuccess: (saved) => {
+      queryClient.setQueryData(["listing", saved.id], saved);
+      queryClient.invalidateQueries({ queryKey: ["myListings"] });
+    },
   });
   const problem = save.error
     ? toProblem(save.error)
