@@ -82,23 +82,54 @@ export async function addToCart(buyer: Page, listingId: number, quantity = 1) {
   await expect(buyer.getByRole("status")).toContainText("Added to your cart");
 }
 
-// From the cart: the checkout form with an address, then the order is placed. Returns its id.
+// From the cart to the checkout page; a buyer without a saved address adds one there first
+// (see addAddress). Then the order is placed with the chosen address. Returns its id.
 export async function checkOut(buyer: Page): Promise<number> {
-  await buyer.goto("/cart");
-  await buyer.getByRole("link", { name: "Check out" }).click();
-  await expect(buyer).toHaveTitle("Checkout · Marketplace");
-  await fillAddress(buyer);
+  await goToCheckout(buyer);
+  await useAddressAtCheckout(buyer);
   await buyer.getByRole("button", { name: "Place order" }).click();
   await expect(buyer).toHaveURL(/\/orders\/\d+\/pay$/);
   return Number(buyer.url().split("/").at(-2));
 }
 
-export async function fillAddress(buyer: Page) {
-  await buyer.getByLabel("Full name").fill("Ada Lovelace");
-  await buyer.getByLabel("Address line 1").fill("12 St James's Square");
-  await buyer.getByLabel("City").fill("London");
-  await buyer.getByLabel("Postal code (optional)").fill("SW1Y 4JH");
-  await buyer.getByLabel("Country code").fill("GB");
+export async function goToCheckout(buyer: Page) {
+  await buyer.goto("/cart");
+  await buyer.getByRole("link", { name: "Check out" }).click();
+  await expect(buyer).toHaveTitle("Checkout · Marketplace");
+  await expect(
+    buyer.getByRole("button", { name: "Place order" }),
+  ).toBeVisible();
+}
+
+// On the checkout page: the saved default address, or (with none saved) a new one added through
+// the form, checked by the server and saved to the address book.
+export async function useAddressAtCheckout(buyer: Page) {
+  const save = buyer.getByRole("button", { name: "Save and use this address" });
+  if (await save.isVisible()) {
+    await fillAddress(buyer);
+    await save.click();
+  }
+  await expect(
+    buyer.getByRole("radio", { name: /Ada Lovelace/ }),
+  ).toBeChecked();
+}
+
+// The address form of the address book or of the checkout, with the city picked from the
+// suggestions offered while typing it.
+export async function fillAddress(page: Page) {
+  await page.getByLabel("Full name").fill("Ada Lovelace");
+  await page.getByLabel("Address line 1").fill("12 St James's Square");
+  await page.getByLabel("Country code").fill("GB");
+  await pickCity(page, "Londo", "London, GB");
+  await page.getByLabel("Postal code (optional)").fill("SW1Y 4JH");
+}
+
+// Types the start of a city and picks the suggestion named `choice` with the mouse.
+export async function pickCity(page: Page, typed: string, choice: string) {
+  const city = page.getByRole("combobox", { name: "City" });
+  await city.fill(typed);
+  await page.getByRole("option", { name: choice, exact: true }).click();
+  await expect(city).toHaveValue(choice.split(",")[0]!);
 }
 
 export async function payWithCard(buyer: Page, card: string) {

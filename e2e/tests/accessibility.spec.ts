@@ -4,6 +4,7 @@ import {
   addToCart,
   checkOut,
   createListing,
+  goToCheckout,
   kJpeg,
   signUp,
   unique,
@@ -41,6 +42,9 @@ test("every page passes axe's WCAG 2.1 A/AA checks, signed out and in", async ({
   await expectAccessible(seller.page, "seller's listings");
   await seller.page.goto("/settings");
   await expectAccessible(seller.page, "settings");
+  await seller.page.goto("/settings/addresses");
+  await seller.page.getByRole("button", { name: "Add an address" }).click();
+  await expectAccessible(seller.page, "address book, adding an address");
 
   const visitor = await (await browser.newContext()).newPage();
   for (const path of [
@@ -60,6 +64,8 @@ test("every page passes axe's WCAG 2.1 A/AA checks, signed out and in", async ({
   await expectAccessible(buyer.page, "listing, signed in");
   await buyer.page.goto("/cart");
   await expectAccessible(buyer.page, "cart");
+  await goToCheckout(buyer.page);
+  await expectAccessible(buyer.page, "checkout, adding an address");
   const orderId = await checkOut(buyer.page);
   await expectAccessible(buyer.page, "payment");
   await buyer.page.goto(`/orders/${orderId}`);

@@ -1,8 +1,9 @@
 import { expect, test } from "@playwright/test";
 import {
   addToCart,
-  checkOut,
   createListing,
+  fillAddress,
+  goToCheckout,
   kJpeg,
   kPng,
   payWithCard,
@@ -62,8 +63,23 @@ test("a seller lists with two photos; a buyer finds it, pays after a declined ca
   await expect(buyer.page.getByTestId("cart-total")).toHaveText("$90.00");
   await shot(buyer.page, "flow2-cart");
 
-  // Checks out with an address; a declined card is named next to the card number, then 4242 pays.
-  const orderId = await checkOut(buyer.page);
+  // At checkout the buyer, who has no address yet, adds one: the city picked from the
+  // suggestions, the address checked by the server and saved to the address book, then chosen.
+  await goToCheckout(buyer.page);
+  await fillAddress(buyer.page);
+  await shot(buyer.page, "flow2-checkout-new-address");
+  await buyer.page
+    .getByRole("button", { name: "Save and use this address" })
+    .click();
+  const saved = buyer.page.getByRole("radio", {
+    name: /Ada Lovelace, 12 St James's Square, SW1Y 4JH London, GB/,
+  });
+  await expect(saved).toBeChecked();
+  await shot(buyer.page, "flow2-checkout-address-chosen");
+  // Checks out with it; a declined card is named next to the card number, then 4242 pays.
+  await buyer.page.getByRole("button", { name: "Place order" }).click();
+  await expect(buyer.page).toHaveURL(/\/orders\/\d+\/pay$/);
+  const orderId = Number(buyer.page.url().split("/").at(-2));
   await payWithCard(buyer.page, "4000 0000 0000 0002");
   await expect(
     buyer.page.getByText(/declined.*Try another card/i),
@@ -76,6 +92,9 @@ test("a seller lists with two photos; a buyer finds it, pays after a declined ca
   await shot(buyer.page, "flow2-paid");
   await buyer.page.goto(`/orders/${orderId}`);
   await expect(buyer.page.getByTestId("order-status")).toHaveText("Paid");
+  await expect(
+    buyer.page.getByRole("region", { name: "Shipping to" }),
+  ).toContainText("12 St James's Square");
 
   // 3. The seller sees the sale and ships it with a tracking code.
   await seller.page.goto("/orders?role=seller");

@@ -2,10 +2,11 @@ import { expect, test } from "@playwright/test";
 import {
   addToCart,
   createListing,
-  fillAddress,
+  goToCheckout,
   shot,
   signUp,
   unique,
+  useAddressAtCheckout,
 } from "../lib/helpers";
 
 test("two buyers race for the last unit: one order, and a clear sold-out message for the other", async ({
@@ -25,8 +26,8 @@ test("two buyers race for the last unit: one order, and a clear sold-out message
   ];
   for (const buyer of buyers) {
     await addToCart(buyer.page, listingId);
-    await buyer.page.goto("/checkout");
-    await fillAddress(buyer.page);
+    await goToCheckout(buyer.page);
+    await useAddressAtCheckout(buyer.page);
   }
   await Promise.all(
     buyers.map((buyer) =>
