@@ -51,10 +51,13 @@ json::object OrderJson(const domain::Order& order) {
   }
   json::array refunds;
   for (const auto& refund : order.refunds) {
+    json::value item_id = nullptr;
+    if (refund.item_id) item_id = *refund.item_id;
     refunds.push_back(json::object{{"amount_cents", refund.amount_cents},
                                    {"currency", refund.currency},
                                    {"reason", refund.reason},
                                    {"status", refund.status},
+                                   {"item_id", item_id},
                                    {"created_at", FormatTime(refund.created_at)}});
   }
   json::array events;
@@ -239,6 +242,24 @@ Task<Response> ShipOrder(AuthService& auth, OrdersService& orders, Request& requ
   co_return OrderResponse(order);
 }
 
+Task<Response> RefundItems(AuthService& auth, OrdersService& orders, Request& request) {
+  auto seller = co_await auth.Authenticate(request.Header("authorization"));
+  if (!seller.ok()) co_return AuthErrorResponse(seller.error());
+  auto id = PathId<domain::OrderId>(request, "id");
+  if (!id) co_return http::ErrorResponse(MakeError(ErrorCode::kNotFound, "No such order."));
+  auto body = ParseJsonObject(request);
+  if (!body.ok()) co_return http::ErrorResponse(body.error());
+  auto item_ids = ReadItemIds(*body, true);
+  if (!item_ids.ok()) co_return http::ErrorResponse(item_ids.error());
+  FieldReader fields(*body);
+  std::string reason = fields.OptionalString("reason", 800).value_or("");
+  fields.RejectOthers({"item_ids", "reason"});
+  if (!fields.ok()) co_return http::ErrorResponse(fields.error());
+  auto order =
+      co_await orders.RefundItems(*seller, *id, std::move(item_ids).value(), std::move(reason));
+  co_return OrderResponse(order);
+}
+
 Task<Response> DeliverOrder(AuthService& auth, OrdersService& orders, Request& request) {
   auto caller = co_await auth.Authenticate(request.Header("authorization"));
   if (!caller.ok()) co_return AuthErrorResponse(caller.error());
@@ -300,6 +321,8 @@ void AddOrderRoutes(http::Router& router, AuthService& auth, CheckoutService& ch
              [&auth, &orders](Request& r) { return CancelOrder(auth, orders, r); });
   router.Add(Method::kPost, "/api/v1/orders/{id}/ship",
              [&auth, &orders](Request& r) { return ShipOrder(auth, orders, r); });
+  router.Add(Method::kPost, "/api/v1/orders/{id}/refund",
+             [&auth, &orders](Request& r) { return RefundItems(auth, orders, r); });
   router.Add(Method::kPost, "/api/v1/orders/{id}/deliver",
              [&auth, &orders](Request& r) { return DeliverOrder(auth, orders, r); });
   router.Add(Method::kPost, "/api/v1/orders/{id}/payment",
