@@ -84,14 +84,14 @@ function loadStripeOnce(
 
 // What the buyer is told about a refused confirmation. Stripe's messages for card and
 // validation errors are written for buyers (and localised); others may be technical.
-export function describeStripeError(error: StripeError): string {
+function describeStripeError(error: StripeError): string {
   if (error.code === "payment_intent_authentication_failure")
     return "Your bank could not authenticate this payment. Try again, or use another card.";
   if (
     (error.type === "card_error" || error.type === "validation_error") &&
     error.message
   )
-    return error.type === "card_error"
+    return error.code === "card_declined"
       ? `${error.message} Try another card.`
       : error.message;
   return "The payment could not be completed. Please try again.";
