@@ -225,7 +225,7 @@ std::string Detail(const Reply& reply) { return reply.status == 0 ? reply.failur
 
 const std::string kAddress =
     R"({"shipping_address":{"recipient_name":"Bench Buyer","line1":"1 Loopback Street",)"
-    R"("city":"Localhost","postal_code":"12345","country":"US"}})";
+    R"("city":"Portland","postal_code":"97201","country":"US"}})";
 
 // One virtual buyer: whole checkouts, one after the other, until the window ends.
 Awaitable<void> Buyer(Shared* shared, int index) {

@@ -103,6 +103,7 @@ Shared::Shared(const Config& config)
       media(config.media_dir),
       media_pool(config.media_threads),
       provider_pool(4),
+      sessions(config.session_cache_ttl),
       places(config.geo_data_dir.empty() ? clients::PlaceIndex()
                                          : clients::PlaceIndex::LoadFiles(config.geo_data_dir)),
       geocoder(places) {}
@@ -116,7 +117,8 @@ Shard::Shard(const Config& config, Shared& shared)
       sessions_repository_(pool_),
       rate_limiter_(redis_),
       auth_(pool_, users_repository_, sessions_repository_, rate_limiter_, shared.jwt,
-            shared.hasher, shared.hash_pool, shared.clock, AuthOptionsFrom(config)),
+            shared.hasher, shared.hash_pool, shared.clock, AuthOptionsFrom(config),
+            &shared.sessions),
       users_(pool_, users_repository_, sessions_repository_, auth_),
       listings_repository_(pool_),
       listings_(listings_repository_, users_repository_, shared.images, shared.media,

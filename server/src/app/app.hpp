@@ -69,6 +69,8 @@ struct Shared {
   // Calls to payment and address providers' APIs (libcurl, blocking), off the io threads.
   boost::asio::thread_pool provider_pool;
   HttpMetrics metrics;
+  // The sessions found live a moment ago, for all io threads.
+  services::SessionCache sessions;
   // The web app, loaded by Serve (nothing when it is not built).
   std::optional<http::StaticFiles> web;
   // The offline geocoder's data, loaded once from config.geo_data_dir (empty when that is unset,

@@ -90,8 +90,6 @@ std::string InSourceDir(const std::string& relative) {
 #endif
 }
 
-std::string DefaultMigrationsDir() { return InSourceDir("server/migrations"); }
-
 }  // namespace
 
 std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
@@ -214,6 +212,13 @@ Result<Config> LoadConfig(const Getenv& getenv) {
        "must be a duration up to 1h, e.g. 10m", config.access_ttl);
   read("JWT_REFRESH_TTL", DurationUpTo(std::chrono::hours(24 * 365)),
        "must be a duration up to 365d, e.g. 30d", config.refresh_ttl);
+  read(
+      "SESSION_CACHE_TTL",
+      [](std::string_view text) -> std::optional<std::chrono::seconds> {
+        if (text == "off") return std::chrono::seconds(0);
+        return DurationUpTo(std::chrono::seconds(10))(text);
+      },
+      "must be off or a duration up to 10s, e.g. 1s", config.session_cache_ttl);
   read("PASSWORD_HASH_THREADS", InRange<unsigned>(1, 64), "must be 1 to 64",
        config.password_hash_threads);
 

@@ -35,6 +35,9 @@ struct Config {
   std::string jwt_issuer = "marketplace";
   std::chrono::seconds access_ttl{600};
   std::chrono::seconds refresh_ttl{std::chrono::hours(24 * 30)};
+  // How long a session found live is trusted without asking PostgreSQL again (0: always ask);
+  // see services::SessionCache.
+  std::chrono::seconds session_cache_ttl{1};
   unsigned password_hash_threads = 2;
 
   bool rate_limits = true;

@@ -47,6 +47,17 @@ TEST(Config, ServesTheCheckoutsWebBuildUnlessWebDirIsSet) {
   EXPECT_EQ(set->web_dir, "/srv/marketplace/web");
 }
 
+TEST(Config, SessionCacheTtlIsShortOrOff) {
+  EXPECT_EQ(Load({})->session_cache_ttl, 1s);
+  EXPECT_EQ(Load({{"SESSION_CACHE_TTL", "off"}})->session_cache_ttl, 0s);
+  EXPECT_EQ(Load({{"SESSION_CACHE_TTL", "10s"}})->session_cache_ttl, 10s);
+  for (const char* bad : {"11s", "1m", "0s", "-1s", "soon"}) {
+    auto config = Load({{"SESSION_CACHE_TTL", bad}});
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_TRUE(HasField(config.error(), "SESSION_CACHE_TTL")) << bad;
+  }
+}
+
 TEST(Config, RequiresDatabaseAndRedis) {
   auto config = LoadConfig([](const std::string&) { return std::optional<std::string>(); });
   ASSERT_FALSE(config.ok());

@@ -1312,7 +1312,9 @@ export interface components {
         };
         /**
          * @description Where to ship: one of the caller's saved addresses (`address_id`; the order keeps a copy
-         *     of its normalised form), or an address written out (`shipping_address`). Exactly one.
+         *     of its normalised form), or an address written out (`shipping_address`), checked like the
+         *     address book's (a city not found in the country or a postal code in the wrong format is a
+         *     422 naming the field) and kept in its normalised form. Exactly one.
          * @example {
          *       "shipping_address": {
          *         "recipient_name": "Ada Lovelace",

@@ -26,7 +26,7 @@ constexpr std::string_view kBearer = "Bearer ";
 AuthService::AuthService(Database& db, UsersRepository& users, SessionsRepository& sessions,
                          RateLimiter& limiter, const auth::JwtCodec& jwt,
                          const auth::PasswordHasher& hasher, boost::asio::thread_pool& hash_pool,
-                         const Clock& clock, AuthOptions options)
+                         const Clock& clock, AuthOptions options, SessionCache* cache)
     : db_(db),
       users_(users),
       sessions_(sessions),
@@ -35,7 +35,8 @@ AuthService::AuthService(Database& db, UsersRepository& users, SessionsRepositor
       hasher_(hasher),
       hash_pool_(hash_pool),
       clock_(clock),
-      options_(options) {}
+      options_(options),
+      cache_(cache) {}
 
 Task<Result<void>> AuthService::CheckRate(const std::string& bucket, const RateRule& rule) {
   if (!options_.rate_limits) co_return Ok();
@@ -166,6 +167,7 @@ Task<Result<Session>> AuthService::Refresh(std::string refresh_token, ClientInfo
   // family, the legitimate holder's newer tokens included.
   spdlog::warn("refresh token reuse detected; revoking session family {}", reused->value);
   co_await sessions_.RevokeFamily(*reused, "refresh token reused");
+  if (cache_ != nullptr) cache_->ForgetFamily(*reused);
   co_return MakeError(ErrorCode::kTokenReused,
                       "This refresh token was already used; the session has been ended.");
 }
@@ -173,13 +175,20 @@ Task<Result<Session>> AuthService::Refresh(std::string refresh_token, ClientInfo
 Task<void> AuthService::Logout(std::string refresh_token) {
   if (refresh_token.empty() || refresh_token.size() > kMaxTokenLength) co_return;
   auto family = co_await sessions_.FamilyOfToken(auth::Sha256(refresh_token));
-  if (family) co_await sessions_.RevokeFamily(*family, "logout");
+  if (!family) co_return;
+  co_await sessions_.RevokeFamily(*family, "logout");
+  if (cache_ != nullptr) cache_->ForgetFamily(*family);
 }
 
 Task<void> AuthService::LogoutAll(const Principal& principal) {
   auto tx = co_await db_.Begin();
   co_await sessions_.RevokeAllForUser(*tx, principal.user.id, std::nullopt, "logout all");
   co_await tx->Commit();
+  ForgetSessions(principal.user.id);
+}
+
+void AuthService::ForgetSessions(UserId user) {
+  if (cache_ != nullptr) cache_->ForgetUser(user);
 }
 
 Task<Result<Principal>> AuthService::Authenticate(std::string_view authorization) {
@@ -188,9 +197,15 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view authorization
   std::string_view token = authorization.substr(kBearer.size());
   auto claims = jwt_.Verify(token, clock_.Now());
   if (!claims.ok()) co_return std::move(claims).error();
-  auto user = co_await sessions_.FindSessionUser(claims->user_id, claims->session_id, clock_.Now());
-  if (!user)
-    co_return MakeError(ErrorCode::kInvalidToken, "The session of this access token has ended.");
+  std::optional<domain::User> user;
+  if (cache_ != nullptr) user = cache_->Find(claims->user_id, claims->session_id, clock_.Now());
+  if (!user) {
+    std::uint64_t generation = cache_ != nullptr ? cache_->generation() : 0;
+    user = co_await sessions_.FindSessionUser(claims->user_id, claims->session_id, clock_.Now());
+    if (!user)
+      co_return MakeError(ErrorCode::kInvalidToken, "The session of this access token has ended.");
+    if (cache_ != nullptr) cache_->Remember(generation, claims->session_id, *user, clock_.Now());
+  }
   co_return Principal{.user = std::move(*user), .session_id = claims->session_id};
 }
 

@@ -12,6 +12,7 @@
 #include "common/result.hpp"
 #include "common/task.hpp"
 #include "domain/users/user.hpp"
+#include "services/accounts/session_cache.hpp"
 #include "services/accounts/sessions_repository.hpp"
 #include "services/accounts/users_repository.hpp"
 #include "services/database.hpp"
@@ -56,7 +57,8 @@ class AuthService {
  public:
   AuthService(Database& db, UsersRepository& users, SessionsRepository& sessions,
               RateLimiter& limiter, const auth::JwtCodec& jwt, const auth::PasswordHasher& hasher,
-              boost::asio::thread_pool& hash_pool, const Clock& clock, AuthOptions options);
+              boost::asio::thread_pool& hash_pool, const Clock& clock, AuthOptions options,
+              SessionCache* cache = nullptr);
 
   Task<Result<Session>> Register(domain::Registration registration, ClientInfo client);
   Task<Result<Session>> Login(std::string login, std::string password, ClientInfo client);
@@ -65,8 +67,14 @@ class AuthService {
   Task<void> LogoutAll(const Principal& principal);
 
   // `authorization` is the Authorization header. An access token stops working as soon as its
-  // session is revoked or its account disabled: this is checked in PostgreSQL on every call.
+  // session is revoked or its account disabled: this is checked in PostgreSQL, or in the session
+  // cache when one is given (see SessionCache for what it may cost).
+
   Task<Result<Principal>> Authenticate(std::string_view authorization);
+
+  // After a change to the user's account or sessions has committed: what the session cache
+  // remembers of them is dropped.
+  void ForgetSessions(UserId user);
 
   Task<std::string> HashPassword(std::string password);
   Task<bool> VerifyPassword(std::string hash, std::string password);
@@ -89,6 +97,7 @@ class AuthService {
   boost::asio::thread_pool& hash_pool_;
   const Clock& clock_;
   AuthOptions options_;
+  SessionCache* cache_;
 };
 
 }  // namespace market::services

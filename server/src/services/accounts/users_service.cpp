@@ -11,7 +11,9 @@ Task<Result<domain::User>> UsersService::UpdateProfile(const Principal& principa
   auto errors = domain::ValidateProfilePatch(patch);
   if (!errors.empty()) co_return ValidationError(std::move(errors));
   if (!patch.display_name && !patch.email) co_return principal.user;
-  co_return co_await users_.Update(principal.user.id, patch);
+  Result<domain::User> updated = co_await users_.Update(principal.user.id, patch);
+  auth_.ForgetSessions(principal.user.id);
+  co_return updated;
 }
 
 Task<Result<void>> UsersService::DeleteAccount(const Principal& principal) {
@@ -19,6 +21,7 @@ Task<Result<void>> UsersService::DeleteAccount(const Principal& principal) {
   co_await users_.Disable(*tx, principal.user.id);
   co_await sessions_.RevokeAllForUser(*tx, principal.user.id, std::nullopt, "account deleted");
   co_await tx->Commit();
+  auth_.ForgetSessions(principal.user.id);
   co_return Ok();
 }
 
@@ -47,6 +50,7 @@ Task<Result<void>> UsersService::ChangePassword(const Principal& principal,
   co_await users_.SetPasswordHash(*tx, user.id, hash);
   co_await sessions_.RevokeAllForUser(*tx, user.id, principal.session_id, "password changed");
   co_await tx->Commit();
+  auth_.ForgetSessions(user.id);
   co_return Ok();
 }
 

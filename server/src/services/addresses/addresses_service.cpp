@@ -91,6 +91,17 @@ Task<Result<domain::ShippingAddress>> AddressesService::Saved(const Principal& u
   co_return std::move(saved->check.normalized);
 }
 
+Task<Result<domain::ShippingAddress>> AddressesService::Normalized(domain::ShippingAddress address,
+                                                                   const std::string& prefix) {
+  auto check = co_await Checked(std::move(address));
+  if (!check.ok()) {
+    Error error = std::move(check).error();
+    for (auto& field : error.fields) field.field = prefix + field.field;
+    co_return error;
+  }
+  co_return std::move(check->normalized);
+}
+
 Task<Result<void>> AddressesService::CheckRates(const Principal& user, const std::string& ip) {
   if (!options_.rate_limits) co_return Ok();
   RateDecision decision = co_await limiter_.Take("geo:user:" + std::to_string(user.user.id.value),

@@ -49,6 +49,11 @@ class AddressesService {
   Task<Result<domain::ShippingAddress>> Saved(const Principal& user, domain::AddressId id,
                                               const std::string& field);
 
+  // An address written at checkout, checked like the address book's: its normalised form, or
+  // every problem as a field error under `prefix` (such as "shipping_address.").
+  Task<Result<domain::ShippingAddress>> Normalized(domain::ShippingAddress address,
+                                                   const std::string& prefix);
+
   // For the address form: what the geocoder makes of an address, problems included.
   Task<Result<domain::AddressCheck>> Validate(const Principal& user, const std::string& ip,
                                               domain::ShippingAddress address);

@@ -23,13 +23,19 @@ CheckoutService::CheckoutService(Database& db, OrdersRepository& orders, StockGa
 Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, std::string key,
                                                       std::string request_hash,
                                                       domain::ShippingAddress address) {
-  auto errors = domain::ValidateAddress(address);
-  if (!errors.empty()) {
+  Result<domain::ShippingAddress> resolved = ValidationError({});
+  if (addresses_ != nullptr) {
+    resolved = co_await addresses_->Normalized(std::move(address), "shipping_address.");
+  } else {
+    auto errors = domain::ValidateAddress(address);
     for (auto& error : errors) error.field = "shipping_address." + error.field;
-    co_return co_await Place(buyer, std::move(key), std::move(request_hash),
-                             ValidationError(std::move(errors)));
+    if (errors.empty())
+      resolved = std::move(address);
+    else
+      resolved = ValidationError(std::move(errors));
   }
-  co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(address));
+  if (!resolved.ok()) resolved = co_await EarlierAddress(buyer, key, std::move(resolved));
+  co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(resolved));
 }
 
 Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, std::string key,
@@ -38,15 +44,17 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
   Result<domain::ShippingAddress> resolved =
       ValidationError({{"address_id", "is not one of your addresses"}});
   if (addresses_ != nullptr) resolved = co_await addresses_->Saved(buyer, address, "address_id");
-  if (!resolved.ok()) {
-    // A retry of a checkout that succeeded gets its order back even when the address is gone
-    // now: the order's own copy stands in, and the key's check decides (replay or mismatch).
-    std::optional<domain::OrderId> earlier = co_await orders_.KeyOrder(buyer.user.id, key);
-    std::optional<domain::Order> order;
-    if (earlier) order = co_await orders_.Find(*earlier);
-    if (order) resolved = std::move(order->shipping_address);
-  }
+  if (!resolved.ok()) resolved = co_await EarlierAddress(buyer, key, std::move(resolved));
   co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(resolved));
+}
+
+Task<Result<domain::ShippingAddress>> CheckoutService::EarlierAddress(
+    const Principal& buyer, const std::string& key, Result<domain::ShippingAddress> refused) {
+  std::optional<domain::OrderId> earlier = co_await orders_.KeyOrder(buyer.user.id, key);
+  std::optional<domain::Order> order;
+  if (earlier) order = co_await orders_.Find(*earlier);
+  if (order) co_return std::move(order->shipping_address);
+  co_return refused;
 }
 
 Task<Result<PlacedOrder>> CheckoutService::Place(const Principal& buyer, std::string key,

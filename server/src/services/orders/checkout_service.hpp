@@ -39,8 +39,8 @@ class CheckoutService {
                   CheckoutOptions options, AddressesService* addresses = nullptr);
 
   // `request_hash` identifies the request body: the same key with another body is refused. An
-  // inline address passes the address rules of domain::ValidateAddress (the address book's) and
-  // is kept as written, trimmed.
+  // inline address is checked like the address book's (the domain rules, then the geocoder) and
+  // the order keeps its normalised form; without `addresses`, the domain rules only.
   Task<Result<PlacedOrder>> PlaceOrder(const Principal& buyer, std::string idempotency_key,
                                        std::string request_hash, domain::ShippingAddress address);
   // Ships to one of the buyer's saved addresses: the order keeps a copy, so editing or deleting
@@ -52,6 +52,12 @@ class CheckoutService {
   Database& db_;
   Task<Result<PlacedOrder>> Place(const Principal& buyer, std::string key, std::string request_hash,
                                   Result<domain::ShippingAddress> address);
+  // A retry of a checkout that succeeded gets its order back even when its address no longer
+  // resolves (a saved address deleted since): the order's own copy stands in, and the key's check
+  // decides (replay or mismatch). Otherwise the refusal.
+  Task<Result<domain::ShippingAddress>> EarlierAddress(const Principal& buyer,
+                                                       const std::string& key,
+                                                       Result<domain::ShippingAddress> refused);
   Task<Result<PlacedOrder>> PlaceInPostgres(const Principal& buyer, const std::string& key,
                                             const std::string& request_hash,
                                             const domain::ShippingAddress& address,

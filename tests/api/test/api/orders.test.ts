@@ -416,20 +416,57 @@ describeOrders("the shipping address", () => {
     expectError(res, 400, "invalid_json");
   });
 
-  it("accepts the longest values and stores every field", async () => {
+  it("accepts the longest free-text values and stores every field", async () => {
     const { buyer } = await buyerWithCart();
+    // The city and postal code are checked by the geocoder, so they must be real ones; their
+    // own length limits are proven by the 422 cases above.
     const address = {
       recipient_name: "n".repeat(100),
       line1: "l".repeat(200),
       line2: "m".repeat(200),
-      city: "c".repeat(100),
+      city: "Berlin",
       region: "r".repeat(100),
-      postal_code: "p".repeat(20),
+      postal_code: "10115",
       country: "de",
       phone: "+491701234567",
     };
     const order = fresh(await placeOrder(buyer.token, { address }));
     expect(order.shipping_address).toEqual({ ...address, country: "DE" });
+  });
+
+  it("checks an address written at checkout like the address book: a made-up city or a bad postal code is refused", async () => {
+    const { buyer, item } = await buyerWithCart();
+    expectError(
+      await placeOrder(buyer.token, { address: newAddress({ city: "Qwzxvillebury" }) }),
+      422,
+      "validation_failed",
+      [field("city")],
+    );
+    expectError(
+      await placeOrder(buyer.token, { address: newAddress({ city: "Berlin", postal_code: "ABC", country: "DE" }) }),
+      422,
+      "validation_failed",
+      [field("postal_code")],
+    );
+    expectError(
+      await placeOrder(buyer.token, { address: newAddress({ city: "Paris", country: "BR" }) }),
+      422,
+      "validation_failed",
+      [field("city")],
+    );
+    // Nothing was reserved by the refusals, and the cart is still there.
+    expect((await listing(item.id)).available).toBe(item.quantity);
+    fresh(await placeOrder(buyer.token));
+  });
+
+  it("keeps the normalised spelling of the city written at checkout", async () => {
+    const { buyer } = await buyerWithCart();
+    const order = fresh(
+      await placeOrder(buyer.token, {
+        address: newAddress({ city: "sao paolo", postal_code: "01310-100", country: "BR" }),
+      }),
+    );
+    expect(order.shipping_address).toMatchObject({ city: "São Paulo", postal_code: "01310-100", country: "BR" });
   });
 });
 

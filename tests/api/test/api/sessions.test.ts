@@ -105,6 +105,28 @@ describe("register, login and sessions", () => {
     expect((await getMe(fresh.tokens.access_token)).status).toBe(200);
   });
 
+  // The server remembers a live session for a moment (SESSION_CACHE_TTL) so that a burst of
+  // requests costs one lookup; an access token used just before its session ends must still be
+  // refused at once.
+  it("refuses an access token used a moment ago as soon as its session is logged out", async () => {
+    const user = await register();
+    const second = await login(user.username, user.password);
+    const third = await login(user.username, user.password);
+    for (const tokens of [user.auth.tokens, second.tokens, third.tokens]) {
+      expect((await getMe(tokens.access_token)).status).toBe(200);
+    }
+
+    const out = await api("POST", "/api/v1/auth/logout", { json: { refresh_token: user.auth.tokens.refresh_token } });
+    expect(out.status).toBe(204);
+    expectError(await getMe(user.auth.tokens.access_token), 401, "invalid_token");
+    expect((await getMe(second.tokens.access_token)).status).toBe(200);
+
+    const all = await api("POST", "/api/v1/auth/logout-all", { token: third.tokens.access_token });
+    expect(all.status).toBe(204);
+    expectError(await getMe(second.tokens.access_token), 401, "invalid_token");
+    expectError(await getMe(third.tokens.access_token), 401, "invalid_token");
+  });
+
   it("logout-all needs a bearer token", async () => {
     const res = await api("POST", "/api/v1/auth/logout-all");
     expectError(res, 401, "unauthenticated");
