@@ -60,7 +60,7 @@ test.afterAll(async () => {
   }
 });
 
-test("a buyer pays with Stripe Elements: declined, 3-D Secure failed, then passed; the order turns paid when Stripe's webhook lands", async ({
+test("a buyer pays with Stripe Elements: declined, a failed redirect, 3-D Secure failed, then passed; the order turns paid when Stripe's webhook lands", async ({
   browser,
 }) => {
   const options = { baseURL: server.baseUrl };
@@ -123,6 +123,29 @@ test("a buyer pays with Stripe Elements: declined, 3-D Secure failed, then passe
   );
   await expect(pay).toBeEnabled();
   await shot(page, "stripe1-declined");
+  const expectConfirmedAsStripeWants = async (count: number) => {
+    const { confirmations } = await page.evaluate(stubRecord);
+    expect(confirmations).toHaveLength(count);
+    for (const confirmation of confirmations)
+      expect(confirmation).toMatchObject({
+        clientSecret: intent.client_secret,
+        redirect: "if_required",
+        returnUrl: `${server.baseUrl}/orders/${orderId}`,
+      });
+  };
+  await expectConfirmedAsStripeWants(1);
+
+  // A payment method that left for the bank's page and failed there comes back to the order
+  // page as Stripe.js sends it: it says so and offers to pay again.
+  await page.goto(
+    `/orders/${orderId}?payment_intent=${intent.intent_id}&payment_intent_client_secret=${intent.client_secret}&redirect_status=failed`,
+  );
+  await expect(page.getByRole("alert")).toContainText(
+    "The payment was not completed",
+  );
+  await shot(page, "stripe2-redirect-failed");
+  await page.getByRole("link", { name: "Pay now" }).click();
+  await expect(pay).toBeEnabled();
 
   // 3-D Secure: the bank's challenge in the page; failing it is named, passing it pays.
   await cardNumber.fill("4000 0025 0000 3155");
@@ -130,7 +153,7 @@ test("a buyer pays with Stripe Elements: declined, 3-D Secure failed, then passe
   const challenge = page.getByRole("dialog", { name: "3D Secure 2 Test Page" });
   await expect(challenge).toBeVisible();
   await expect(page.getByRole("button", { name: "Paying…" })).toBeDisabled();
-  await shot(page, "stripe2-3ds-challenge");
+  await shot(page, "stripe3-3ds-challenge");
   await challenge.getByRole("button", { name: "Fail" }).click();
   await expect(page.getByRole("alert")).toHaveText(
     "Your bank could not authenticate this payment. Try again, or use another card.",
@@ -142,15 +165,9 @@ test("a buyer pays with Stripe Elements: declined, 3-D Secure failed, then passe
   await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
   await expect(page.getByRole("status")).toContainText("Payment submitted");
   await expect(page.getByTestId("order-status")).toHaveText("Awaiting payment");
-  await shot(page, "stripe3-waiting-for-webhook");
-  const { confirmations } = await page.evaluate(stubRecord);
-  expect(confirmations).toHaveLength(3);
-  for (const confirmation of confirmations)
-    expect(confirmation).toMatchObject({
-      clientSecret: intent.client_secret,
-      redirect: "if_required",
-      returnUrl: `${server.baseUrl}/orders/${orderId}`,
-    });
+  await shot(page, "stripe4-waiting-for-webhook");
+  // Since the page was loaded again: the failed check and the passed one.
+  await expectConfirmedAsStripeWants(2);
 
   const webhook = succeededWebhook(settings, {
     id: intent.intent_id,
@@ -172,7 +189,7 @@ test("a buyer pays with Stripe Elements: declined, 3-D Secure failed, then passe
   expect(delivered.status, await delivered.text()).toBe(200);
   await expect(page.getByTestId("order-status")).toHaveText("Paid");
   await expect(page.getByRole("status")).toHaveCount(0);
-  await shot(page, "stripe4-paid");
+  await shot(page, "stripe5-paid");
   expect(
     external.every((request) =>
       request.url.startsWith("https://js.stripe.com/"),
