@@ -46,7 +46,9 @@
 # PostgreSQL 15 started under /var/tmp for the run with fsync=on, synchronous_commit=on, and
 # stopped and removed at the end) or profile (a private one with the settings of scripts/services
 # and pg_stat_statements loaded: each run also prints its statements by execution time, with
-# calls per completed checkout). Traffic goes only to 127.0.0.1.
+# calls per completed checkout). BENCH_PG_LINK: socket (default: the server reaches PostgreSQL
+# through its Unix-domain socket, as a server on the same machine should) or tcp (127.0.0.1).
+# Traffic goes only to 127.0.0.1 (and PostgreSQL's socket).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +68,7 @@ sellout_stock=${BENCH_SELLOUT_STOCK:-1000}
 scenarios=${BENCH_SCENARIOS:-spread hot sellout}
 pgbench_on=${BENCH_PGBENCH:-on}
 pg_mode=${BENCH_PG:-services}
+pg_link=${BENCH_PG_LINK:-socket}
 sellers=20
 spread_stock=10000
 hot_stock=1000000
@@ -84,6 +87,7 @@ num_in BENCH_DURATION "$duration" 1 $((30 - warmup))
 num_in BENCH_LISTINGS "$spread_listings" 1 100000
 num_in BENCH_SELLOUT_STOCK "$sellout_stock" 1 1000000
 case "$pg_mode" in services | durable | profile) ;; *) echo "bench: BENCH_PG must be services, durable or profile" >&2; exit 2 ;; esac
+case "$pg_link" in socket | tcp) ;; *) echo "bench: BENCH_PG_LINK must be socket or tcp" >&2; exit 2 ;; esac
 for s in $scenarios; do
   case "$s" in spread | hot | sellout) ;; *) echo "bench: unknown scenario $s" >&2; exit 2 ;; esac
 done
@@ -131,6 +135,7 @@ started_at=$(date +%s)
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # shellcheck disable=SC2153  # PG_PORT comes from var/ports.env
 pg_port=$PG_PORT
+pg_socket_dir="$(readlink -f "$root/var/pg")/sock"
 if [ "$pg_mode" != services ]; then
   # A private PostgreSQL 15: durable keeps the settings a production server keeps (every commit
   # flushed); profile keeps those of scripts/services and counts every statement.
@@ -149,10 +154,14 @@ if [ "$pg_mode" != services ]; then
   (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$durable_dir/data" \
     -l "$durable_dir/pg.log" -w -o "-p $pg_port -k $durable_dir/sock -c listen_addresses=127.0.0.1 -c max_connections=100 $pg_settings" \
     start >/dev/null)
+  pg_socket_dir="$durable_dir/sock"
   echo "bench: private PostgreSQL on 127.0.0.1:$pg_port with $pg_settings"
 fi
 admin_url="postgresql://postgres@127.0.0.1:$pg_port/postgres"
 db_url="postgresql://postgres@127.0.0.1:$pg_port/$dbname"
+# What the server connects with; the script's own psql and pgbench use db_url.
+server_db_url=$db_url
+[ "$pg_link" = tcp ] || server_db_url="postgresql://postgres@/$dbname?host=$pg_socket_dir&port=$pg_port"
 redis_url="redis://127.0.0.1:$REDIS_PORT/$redis_db"
 
 psql "$admin_url" -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" \
@@ -170,7 +179,7 @@ base="http://127.0.0.1:$port"
 
 secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 export MARKETPLACE_ENV=test HTTP_HOST=127.0.0.1 HTTP_PORT=$port ACCESS_LOG=off LOG_LEVEL=warn
-export DATABASE_URL=$db_url REDIS_URL=$redis_url
+export DATABASE_URL=$server_db_url REDIS_URL=$redis_url
 export JWT_SECRET LOCAL_PAYMENTS_WEBHOOK_SECRET
 JWT_SECRET=$(secret)
 LOCAL_PAYMENTS_WEBHOOK_SECRET=$(secret)
@@ -331,7 +340,7 @@ COMMIT;
 EOF
   for run in "spread 4" "spread 32" "hot 4" "hot_tx 4"; do
     read -r script clients <<<"$run"
-    out=$(pgbench -n -M prepared -c "$clients" -j 2 -T 5 -f "$work/$script.pgb" "$db_url" 2>&1)
+    out=$(pgbench -n -M prepared -c "$clients" -j 2 -T 5 -f "$work/$script.pgb" "$server_db_url" 2>&1)
     tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' <<<"$out")
     lat=$(awk '/^latency average = / { print $4; exit }' <<<"$out")
     case $script in
