@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useLocation, useParams, useSearchParams } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import type { Order, OrderItem } from "../api/types";
@@ -19,15 +19,40 @@ import { formatDate, formatMoney } from "../lib/format";
 import { describeEvent, pendingOrderPolling } from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
 
+// How the buyer arrived from paying: Stripe took the payment in the pay page (navigation state),
+// or Stripe.js sent the browser away to confirm it and back here with `redirect_status`.
+export type PaymentReturn = "submitted" | "failed" | null;
+
+function usePaymentReturn(): PaymentReturn {
+  const location = useLocation();
+  const [params] = useSearchParams();
+  const redirect = params.get("payment_intent")
+    ? params.get("redirect_status")
+    : null;
+  if (redirect === "failed" || redirect === "requires_payment_method")
+    return "failed";
+  if (
+    redirect === "succeeded" ||
+    redirect === "processing" ||
+    redirect === "pending"
+  )
+    return "submitted";
+  const state = location.state as { paymentSubmitted?: boolean } | null;
+  return state?.paymentSubmitted ? "submitted" : null;
+}
+
 export function OrderPage() {
   const id = Number(useParams().id);
   useTitle(`Order #${id}`);
   const { me } = useAuth();
+  const paymentReturn = usePaymentReturn();
   const order = useQuery({
     queryKey: ["order", id],
     queryFn: () => api.order(id),
     refetchOnMount: "always",
-    refetchInterval: (query) => pendingOrderPolling(query.state.data),
+    // Just paid: the order turns paid when the provider's webhook reaches the server.
+    refetchInterval: (query) =>
+      pendingOrderPolling(query.state.data, paymentReturn === "submitted"),
   });
 
   return (
@@ -37,6 +62,7 @@ export function OrderPage() {
           order={data}
           isBuyer={me?.username === data.buyer.username}
           sellerName={me?.username}
+          paymentReturn={paymentReturn}
         />
       )}
     </QueryGate>
@@ -47,10 +73,12 @@ function OrderView({
   order,
   isBuyer,
   sellerName,
+  paymentReturn,
 }: {
   order: Order;
   isBuyer: boolean;
   sellerName?: string;
+  paymentReturn: PaymentReturn;
 }) {
   const queryClient = useQueryClient();
   const onSuccess = (next: Order) => {
@@ -87,24 +115,44 @@ function OrderView({
           <StatusBadge status={order.status} />
         </span>
       </div>
-      {order.status === "pending_payment" && isBuyer && (
-        <div className="rounded-md bg-amber-50 p-3 text-amber-900">
-          Waiting for payment:{" "}
-          <Countdown
-            until={order.expires_at}
-            onExpired={() =>
-              queryClient.invalidateQueries({ queryKey: ["order", order.id] })
-            }
-          />{" "}
-          left.{" "}
-          <Link
-            className="font-semibold underline"
-            to={`/orders/${order.id}/pay`}
+      {order.status === "pending_payment" &&
+        isBuyer &&
+        paymentReturn === "submitted" && (
+          <p
+            role="status"
+            className="rounded-md bg-green-50 p-3 text-green-800"
           >
-            Pay now
-          </Link>
-        </div>
-      )}
+            Payment submitted. Waiting for the payment provider to confirm it…
+          </p>
+        )}
+      {order.status === "pending_payment" &&
+        isBuyer &&
+        paymentReturn === "failed" && (
+          <p role="alert" className="rounded-md bg-red-50 p-3 text-red-800">
+            The payment was not completed: your bank did not confirm it. You can
+            try again below.
+          </p>
+        )}
+      {order.status === "pending_payment" &&
+        isBuyer &&
+        paymentReturn !== "submitted" && (
+          <div className="rounded-md bg-amber-50 p-3 text-amber-900">
+            Waiting for payment:{" "}
+            <Countdown
+              until={order.expires_at}
+              onExpired={() =>
+                queryClient.invalidateQueries({ queryKey: ["order", order.id] })
+              }
+            />{" "}
+            left.{" "}
+            <Link
+              className="font-semibold underline"
+              to={`/orders/${order.id}/pay`}
+            >
+              Pay now
+            </Link>
+          </div>
+        )}
       {problem && <ProblemNotice problem={problem} />}
       <section
         aria-labelledby="items-heading"
