@@ -38,3 +38,30 @@ export function describeEvent(
       : `: ${item ? item.title : `item ${event.item_id}`}`;
   return `${what}${subject}, ${kActors[event.actor] ?? event.actor}`;
 }
+
+const kRefundReasons: Record<string, string> = {
+  cancelled_by_buyer: "the order was cancelled",
+  refunded_by_seller: "the seller could not ship it",
+  paid_after_expiry: "the payment arrived after the order expired",
+  paid_after_cancellation: "the payment arrived after the order was cancelled",
+  stock_unavailable: "the stock was no longer available",
+};
+
+// One refund for people: "Refund of $20.00 for Brass lamp (pending): the seller could not ship
+// it".
+export function describeRefund(
+  refund: Order["refunds"][number],
+  items: Order["items"],
+  money: (cents: number, currency: string) => string,
+): string {
+  const item =
+    refund.item_id === null
+      ? undefined
+      : items.find((candidate) => candidate.id === refund.item_id);
+  const what =
+    refund.item_id === null
+      ? ""
+      : ` for ${item ? item.title : `item ${refund.item_id}`}`;
+  const why = kRefundReasons[refund.reason] ?? refund.reason.replace(/_/g, " ");
+  return `Refund of ${money(refund.amount_cents, refund.currency)}${what} (${refund.status}): ${why}`;
+}

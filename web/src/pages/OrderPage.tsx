@@ -16,7 +16,11 @@ import {
   TotalRow,
 } from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
-import { describeEvent, pendingOrderPolling } from "../lib/orders";
+import {
+  describeEvent,
+  describeRefund,
+  pendingOrderPolling,
+} from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
 
 // How the buyer arrived from paying: Stripe took the payment in the pay page (navigation state),
@@ -99,6 +103,10 @@ function OrderView({
       ? toProblem(deliver.error)
       : null;
   const anyShipped = order.items.some((item) => item.status === "shipped");
+  const refunded = order.refunds.reduce(
+    (sum, refund) => sum + refund.amount_cents,
+    0,
+  );
   const cancellable =
     order.status === "pending_payment" ||
     (order.status === "paid" &&
@@ -173,6 +181,12 @@ function OrderView({
           ))}
         </ul>
         <TotalRow cents={order.total_cents} currency={order.currency} />
+        {refunded > 0 && (
+          <p className="mt-1 flex justify-between text-sm text-slate-700">
+            <span>Refunded</span>
+            <span>−{formatMoney(refunded, order.currency)}</span>
+          </p>
+        )}
       </section>
       <div className="grid gap-6 md:grid-cols-2">
         <section
@@ -226,8 +240,7 @@ function OrderView({
           </ol>
           {order.refunds.map((refund, i) => (
             <p key={i} className="mt-2 text-sm text-slate-700">
-              Refund of {formatMoney(refund.amount_cents, refund.currency)} (
-              {refund.status}): {refund.reason}
+              {describeRefund(refund, order.items, formatMoney)}
             </p>
           ))}
         </section>
@@ -298,10 +311,66 @@ function ItemRow({
           )}
         </p>
         {canShip && item.status === "awaiting_shipment" && (
-          <ShipForm orderId={order.id} itemId={item.id} />
+          <>
+            <ShipForm orderId={order.id} itemId={item.id} />
+            <RefundForm orderId={order.id} item={item} />
+          </>
         )}
       </div>
     </div>
+  );
+}
+
+// For a seller who cannot ship a line: it is cancelled and its total refunded to the buyer.
+function RefundForm({ orderId, item }: { orderId: number; item: OrderItem }) {
+  const queryClient = useQueryClient();
+  const [reason, setReason] = useState("");
+  const refund = useMutation({
+    mutationFn: () => api.refundItems(orderId, [item.id], reason.trim()),
+    onSuccess: (order) => {
+      queryClient.setQueryData(["order", orderId], order);
+      queryClient.invalidateQueries({ queryKey: ["orders"] });
+    },
+  });
+  const problem = refund.error ? toProblem(refund.error) : null;
+  return (
+    <details className="mt-2 text-sm">
+      <summary className="cursor-pointer text-slate-600">
+        Cannot ship it? Refund this item
+      </summary>
+      <form
+        className="mt-2 flex flex-wrap items-start gap-2"
+        aria-label={`Refund item ${item.id}`}
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (
+            window.confirm(
+              `Refund ${formatMoney(item.line_total_cents, item.currency)} for ${item.title} to the buyer? The item is cancelled.`,
+            )
+          )
+            refund.mutate();
+        }}
+      >
+        <Field
+          label="Reason for the buyer (optional)"
+          value={reason}
+          maxLength={200}
+          onChange={(e) => setReason(e.target.value)}
+          error={problem?.fields.reason}
+        />
+        <Button
+          type="submit"
+          variant="danger"
+          className="mt-6"
+          disabled={refund.isPending}
+        >
+          Refund item
+        </Button>
+        {problem && Object.keys(problem.fields).length === 0 && (
+          <ProblemNotice problem={problem} />
+        )}
+      </form>
+    </details>
   );
 }
 
