@@ -1,13 +1,5 @@
 import { expect, test } from "@playwright/test";
-import {
-  addToCart,
-  checkOut,
-  createListing,
-  payWithCard,
-  shot,
-  signUp,
-  unique,
-} from "../lib/helpers";
+import { buyAndPay, createListing, shot, signUp, unique } from "../lib/helpers";
 
 test("a seller who cannot ship one line refunds it; the buyer sees the refund and keeps the rest", async ({
   browser,
@@ -25,13 +17,10 @@ test("a seller who cannot ship one line refunds it; the buyer sees the refund an
     quantity: 1,
   });
   const buyer = await signUp(browser, "buyer");
-  await addToCart(buyer.page, lampId, 1);
-  await addToCart(buyer.page, chairId, 1);
-  const orderId = await checkOut(buyer.page);
-  await payWithCard(buyer.page, "4242 4242 4242 4242");
-  await expect(buyer.page.getByRole("status")).toContainText(
-    "Payment received",
-  );
+  const orderId = await buyAndPay(buyer.page, [
+    [lampId, 1],
+    [chairId, 1],
+  ]);
 
   await seller.page.goto(`/orders/${orderId}`);
   await expect(

@@ -20,6 +20,11 @@ const kActors: Record<string, string> = {
   system: "automatically",
 };
 
+// The title of the order's item `id`, or "item 17" when the viewer does not see it.
+function itemTitle(items: Order["items"], id: number): string {
+  return items.find((item) => item.id === id)?.title ?? `item ${id}`;
+}
+
 // One line of an order's history for people: "Item shipped: Brass lamp, by the seller" from
 // {type: "item.shipped", item_id, actor: "seller"}.
 export function describeEvent(
@@ -28,14 +33,8 @@ export function describeEvent(
 ): string {
   const words = event.type.replace(/[._]/g, " ").trim();
   const what = words.charAt(0).toUpperCase() + words.slice(1);
-  const item =
-    event.item_id === null
-      ? undefined
-      : items.find((candidate) => candidate.id === event.item_id);
   const subject =
-    event.item_id === null
-      ? ""
-      : `: ${item ? item.title : `item ${event.item_id}`}`;
+    event.item_id === null ? "" : `: ${itemTitle(items, event.item_id)}`;
   return `${what}${subject}, ${kActors[event.actor] ?? event.actor}`;
 }
 
@@ -54,14 +53,8 @@ export function describeRefund(
   items: Order["items"],
   money: (cents: number, currency: string) => string,
 ): string {
-  const item =
-    refund.item_id === null
-      ? undefined
-      : items.find((candidate) => candidate.id === refund.item_id);
   const what =
-    refund.item_id === null
-      ? ""
-      : ` for ${item ? item.title : `item ${refund.item_id}`}`;
+    refund.item_id === null ? "" : ` for ${itemTitle(items, refund.item_id)}`;
   const why = kRefundReasons[refund.reason] ?? refund.reason.replace(/_/g, " ");
   return `Refund of ${money(refund.amount_cents, refund.currency)}${what} (${refund.status}): ${why}`;
 }
