@@ -6,6 +6,8 @@ import tailwindcss from "@tailwindcss/vite";
 // `npm run dev` proxies the API and media to a server started with HTTP_PORT=MARKETPLACE_PORT.
 const api = `http://127.0.0.1:${process.env.MARKETPLACE_PORT ?? "8080"}`;
 
+const kStripeOnly = /\/node_modules\/(@stripe|prop-types)\//;
+
 export default defineConfig({
   plugins: [react(), tailwindcss()],
   build: {
@@ -14,10 +16,13 @@ export default defineConfig({
     assetsDir: "assets",
     rollupOptions: {
       // Libraries in a chunk of their own: it changes less often than the app's code, so a new
-      // release of the app leaves it cached.
+      // release of the app leaves it cached. Stripe's (and prop-types, which only they use) stay
+      // with the Stripe payment chunk, so that no other page downloads them.
       output: {
         manualChunks: (id: string) =>
-          id.includes("/node_modules/") ? "vendor" : undefined,
+          id.includes("/node_modules/") && !kStripeOnly.test(id)
+            ? "vendor"
+            : undefined,
       },
     },
   },

@@ -139,3 +139,17 @@ export async function payWithCard(buyer: Page, card: string) {
   await buyer.getByLabel("CVC").fill("123");
   await buyer.getByRole("button", { name: /^Pay / }).click();
 }
+
+// A buyer's whole purchase through the UI: the listings in the cart, checkout, and the card
+// 4242… accepted. Returns the order's id.
+export async function buyAndPay(
+  buyer: Page,
+  lines: Array<[listingId: number, quantity: number]>,
+): Promise<number> {
+  for (const [listingId, quantity] of lines)
+    await addToCart(buyer, listingId, quantity);
+  const orderId = await checkOut(buyer);
+  await payWithCard(buyer, "4242 4242 4242 4242");
+  await expect(buyer.getByRole("status")).toContainText("Payment received");
+  return orderId;
+}

@@ -1,13 +1,5 @@
 import { expect, test } from "@playwright/test";
-import {
-  addToCart,
-  checkOut,
-  createListing,
-  payWithCard,
-  shot,
-  signUp,
-  unique,
-} from "../lib/helpers";
+import { buyAndPay, createListing, shot, signUp, unique } from "../lib/helpers";
 
 test("cancelling a paid order before shipping refunds it and returns the stock", async ({
   browser,
@@ -19,12 +11,7 @@ test("cancelling a paid order before shipping refunds it and returns the stock",
     quantity: 2,
   });
   const buyer = await signUp(browser, "buyer");
-  await addToCart(buyer.page, listingId, 2);
-  const orderId = await checkOut(buyer.page);
-  await payWithCard(buyer.page, "4242 4242 4242 4242");
-  await expect(buyer.page.getByRole("status")).toContainText(
-    "Payment received",
-  );
+  const orderId = await buyAndPay(buyer.page, [[listingId, 2]]);
 
   await buyer.page.goto(`/listings/${listingId}`);
   await expect(buyer.page.getByRole("status")).toHaveText("Sold out");

@@ -45,6 +45,24 @@ test("an access token that stops working mid-session is refreshed without the us
   const after = await storedSession(second);
   expect(after.refreshToken).not.toBe(before.refreshToken);
   expect(after.accessToken).not.toBe(before.accessToken);
+  // The rotation is in the journal every tab reads under the lock (IndexedDB), so a tab whose
+  // localStorage still has the spent token adopts the new pair instead of spending it again.
+  const journal = await first.evaluate(
+    () =>
+      new Promise<unknown>((resolve, reject) => {
+        const open = indexedDB.open("marketplace");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result
+            .transaction("auth")
+            .objectStore("auth")
+            .get("last-rotation");
+          get.onerror = () => reject(get.error);
+          get.onsuccess = () => resolve(get.result);
+        };
+      }),
+  );
+  expect(journal).toEqual({ from: before.refreshToken, to: after });
 
   // Still signed in everywhere afterwards: the session was not revoked by a reused token.
   await first.reload();

@@ -1,6 +1,7 @@
 #include "handlers/orders.hpp"
 
 #include <boost/json.hpp>
+#include <variant>
 
 #include "auth/tokens.hpp"
 #include "handlers/addresses_json.hpp"
@@ -51,10 +52,13 @@ json::object OrderJson(const domain::Order& order) {
   }
   json::array refunds;
   for (const auto& refund : order.refunds) {
+    json::value item_id = nullptr;
+    if (refund.item_id) item_id = *refund.item_id;
     refunds.push_back(json::object{{"amount_cents", refund.amount_cents},
                                    {"currency", refund.currency},
                                    {"reason", refund.reason},
                                    {"status", refund.status},
+                                   {"item_id", item_id},
                                    {"created_at", FormatTime(refund.created_at)}});
   }
   json::array events;
@@ -220,7 +224,17 @@ Task<Response> CancelOrder(AuthService& auth, OrdersService& orders, Request& re
   co_return OrderResponse(order);
 }
 
-Task<Response> ShipOrder(AuthService& auth, OrdersService& orders, Request& request) {
+// What a seller's action on some items of an order starts with: who asks, about which order, and
+// the body with its `item_ids`; or the response refusing it.
+struct SellerItemsRequest {
+  services::Principal seller;
+  domain::OrderId id;
+  json::object body;
+  std::vector<std::int64_t> item_ids;
+};
+
+Task<std::variant<SellerItemsRequest, Response>> ReadSellerItems(AuthService& auth,
+                                                                 Request& request) {
   auto seller = co_await auth.Authenticate(request.Header("authorization"));
   if (!seller.ok()) co_return AuthErrorResponse(seller.error());
   auto id = PathId<domain::OrderId>(request, "id");
@@ -229,13 +243,36 @@ Task<Response> ShipOrder(AuthService& auth, OrdersService& orders, Request& requ
   if (!body.ok()) co_return http::ErrorResponse(body.error());
   auto item_ids = ReadItemIds(*body, true);
   if (!item_ids.ok()) co_return http::ErrorResponse(item_ids.error());
-  FieldReader fields(*body);
+  co_return SellerItemsRequest{.seller = std::move(*seller),
+                               .id = *id,
+                               .body = std::move(*body),
+                               .item_ids = std::move(item_ids).value()};
+}
+
+Task<Response> ShipOrder(AuthService& auth, OrdersService& orders, Request& request) {
+  auto read = co_await ReadSellerItems(auth, request);
+  if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
+  auto& asked = std::get<SellerItemsRequest>(read);
+  FieldReader fields(asked.body);
   std::string carrier = fields.RequiredString("carrier", 160);
   std::string tracking_code = fields.RequiredString("tracking_code", 160);
   fields.RejectOthers({"item_ids", "carrier", "tracking_code"});
   if (!fields.ok()) co_return http::ErrorResponse(fields.error());
-  auto order = co_await orders.Ship(*seller, *id, std::move(item_ids).value(), std::move(carrier),
-                                    std::move(tracking_code));
+  auto order = co_await orders.Ship(asked.seller, asked.id, std::move(asked.item_ids),
+                                    std::move(carrier), std::move(tracking_code));
+  co_return OrderResponse(order);
+}
+
+Task<Response> RefundItems(AuthService& auth, OrdersService& orders, Request& request) {
+  auto read = co_await ReadSellerItems(auth, request);
+  if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
+  auto& asked = std::get<SellerItemsRequest>(read);
+  FieldReader fields(asked.body);
+  std::string reason = fields.OptionalString("reason", 800).value_or("");
+  fields.RejectOthers({"item_ids", "reason"});
+  if (!fields.ok()) co_return http::ErrorResponse(fields.error());
+  auto order = co_await orders.RefundItems(asked.seller, asked.id, std::move(asked.item_ids),
+                                           std::move(reason));
   co_return OrderResponse(order);
 }
 
@@ -300,6 +337,8 @@ void AddOrderRoutes(http::Router& router, AuthService& auth, CheckoutService& ch
              [&auth, &orders](Request& r) { return CancelOrder(auth, orders, r); });
   router.Add(Method::kPost, "/api/v1/orders/{id}/ship",
              [&auth, &orders](Request& r) { return ShipOrder(auth, orders, r); });
+  router.Add(Method::kPost, "/api/v1/orders/{id}/refund",
+             [&auth, &orders](Request& r) { return RefundItems(auth, orders, r); });
   router.Add(Method::kPost, "/api/v1/orders/{id}/deliver",
              [&auth, &orders](Request& r) { return DeliverOrder(auth, orders, r); });
   router.Add(Method::kPost, "/api/v1/orders/{id}/payment",

@@ -33,6 +33,7 @@ export interface OrderRefund {
   currency: string;
   reason: string;
   status: "pending" | "succeeded";
+  item_id: number | null;
   created_at: string;
 }
 
@@ -172,7 +173,7 @@ export function listOrders(
 export function orderAction(
   token: string | undefined,
   id: number | string,
-  action: "payment" | "cancel" | "ship" | "deliver",
+  action: "payment" | "cancel" | "ship" | "deliver" | "refund",
   json?: unknown,
   baseUrl?: string,
 ): Promise<ApiResponse<any>> {

@@ -224,6 +224,13 @@ export const api = {
         tracking_code: trackingCode,
       })
     ).data,
+  refundItems: async (id: number, itemIds: number[], reason: string) =>
+    (
+      await http.post<Order>(`${v1}/orders/${id}/refund`, {
+        item_ids: itemIds,
+        ...(reason ? { reason } : {}),
+      })
+    ).data,
   deliverItems: async (id: number) =>
     (await http.post<Order>(`${v1}/orders/${id}/deliver`, {})).data,
 };

@@ -12,7 +12,9 @@ import {
   type Refresher,
 } from "./client";
 import {
+  createMemoryJournal,
   createMemoryTokenStore,
+  type RotationJournal,
   type Session,
   type TokenStore,
 } from "./tokens";
@@ -28,12 +30,14 @@ function setup({
   lock = noLock,
   session = kSession,
   store = createMemoryTokenStore(session),
+  journal = createMemoryJournal(),
 }: {
   accepted: string;
   refresh?: Refresher;
   lock?: LockRunner;
   session?: Session | null;
   store?: TokenStore;
+  journal?: RotationJournal;
 }) {
   const seen: string[] = [];
   const adapter: AxiosAdapter = async (config: InternalAxiosRequestConfig) => {
@@ -53,8 +57,15 @@ function setup({
     throw new AxiosError("401", "ERR_BAD_REQUEST", config, null, response);
   };
   const onSignedOut = vi.fn();
-  const http = createApiClient({ store, adapter, refresh, lock, onSignedOut });
-  return { http, store, seen, onSignedOut };
+  const http = createApiClient({
+    store,
+    adapter,
+    refresh,
+    lock,
+    journal,
+    onSignedOut,
+  });
+  return { http, store, seen, onSignedOut, journal };
 }
 
 describe("the API client", () => {
@@ -107,6 +118,60 @@ describe("the API client", () => {
     const { data } = await http.get("/x");
     expect(data).toEqual({ ok: "/x" });
     expect(refresh).not.toHaveBeenCalled();
+  });
+
+  it("records each rotation in the journal before it lets other tabs in", async () => {
+    const refresh = vi.fn<Refresher>(async () => ({
+      accessToken: "a2",
+      refreshToken: "r2",
+    }));
+    let recordedInsideLock: unknown = "not yet";
+    const { http, journal } = setup({
+      accepted: "a2",
+      refresh,
+      lock: async (_name, task) => {
+        const result = await task();
+        recordedInsideLock = await journal.last();
+        return result;
+      },
+    });
+    await http.get("/x");
+    expect(recordedInsideLock).toEqual({
+      from: "r1",
+      to: { accessToken: "a2", refreshToken: "r2" },
+    });
+  });
+
+  // Another tab rotated under the lock, but its new pair has not reached this tab's storage yet
+  // (localStorage travels between tabs asynchronously): spending r1 again would end the session.
+  it("adopts the rotation another tab recorded when this tab still holds the spent token", async () => {
+    const journal = createMemoryJournal();
+    await journal.record({
+      from: "r1",
+      to: { accessToken: "a2", refreshToken: "r2" },
+    });
+    const refresh = vi.fn<Refresher>();
+    const { http, store } = setup({ accepted: "a2", refresh, journal });
+    const { data } = await http.get("/x");
+    expect(data).toEqual({ ok: "/x" });
+    expect(refresh).not.toHaveBeenCalled();
+    expect(store.get()).toEqual({ accessToken: "a2", refreshToken: "r2" });
+  });
+
+  it("ignores a recorded rotation of another token", async () => {
+    const journal = createMemoryJournal();
+    await journal.record({
+      from: "r0",
+      to: { accessToken: "a0", refreshToken: "r0b" },
+    });
+    const refresh = vi.fn<Refresher>(async (token) => {
+      expect(token).toBe("r1");
+      return { accessToken: "a2", refreshToken: "r2" };
+    });
+    const { http, store } = setup({ accepted: "a2", refresh, journal });
+    await http.get("/x");
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(store.get()).toEqual({ accessToken: "a2", refreshToken: "r2" });
   });
 
   it("signs out cleanly when the refresh is refused, without replaying", async () => {

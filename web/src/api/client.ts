@@ -4,7 +4,12 @@ import axios, {
   type AxiosRequestConfig,
   type InternalAxiosRequestConfig,
 } from "axios";
-import type { Session, TokenStore } from "./tokens";
+import {
+  createIndexedDbJournal,
+  type RotationJournal,
+  type Session,
+  type TokenStore,
+} from "./tokens";
 
 // Runs `task` while holding the named lock across every tab of the origin, so that only one tab
 // rotates the refresh token at a time (a refresh token is single use: a second rotation with the
@@ -32,6 +37,8 @@ export interface ApiClientOptions {
   baseURL?: string;
   refresh?: Refresher;
   lock?: LockRunner;
+  // Where rotations are recorded for the other tabs (IndexedDB by default).
+  journal?: RotationJournal;
   // After a refused refresh, once the pair is cleared.
   onSignedOut?: () => void;
   adapter?: AxiosRequestConfig["adapter"];
@@ -74,6 +81,7 @@ export function httpRefresher(
 
 export function createApiClient(options: ApiClientOptions): AxiosInstance {
   const { store, baseURL = "", lock = webLocks, onSignedOut } = options;
+  const journal = options.journal ?? createIndexedDbJournal();
   const refresh = options.refresh ?? httpRefresher(baseURL, options.adapter);
   const http = axios.create({ baseURL, adapter: options.adapter });
 
@@ -87,8 +95,16 @@ export function createApiClient(options: ApiClientOptions): AxiosInstance {
       if (!current) return null;
       // Another tab, or an earlier refresh here, already rotated: use its pair.
       if (current.accessToken !== staleAccess) return current;
+      // Rotated by another tab whose new pair has not reached this tab's localStorage yet.
+      const last = await journal.last();
+      if (last && last.from === current.refreshToken) {
+        store.set(last.to);
+        return last.to;
+      }
       try {
         const next = await refresh(current.refreshToken);
+        // Visible to every tab before the lock is released.
+        await journal.record({ from: current.refreshToken, to: next });
         store.set(next);
         return next;
       } catch (error) {

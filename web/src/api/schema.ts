@@ -819,6 +819,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund items the seller cannot ship
+         * @description For the seller of the items named, while they are `awaiting_shipment`: they become
+         *     `cancelled`, their quantities go back to the listings, and each line's total is refunded
+         *     through the payment provider (listed in `refunds` with its `item_id`; the buyer's money
+         *     for the other lines stays paid). When every item of the order is then cancelled, the
+         *     order is `cancelled`; when every other item is delivered, it is `completed`. A buyer who
+         *     cancels the rest of the order later gets back what was not refunded yet. Answers the
+         *     order as that seller sees it. Checked in this order:
+         *     - 422 `validation_failed` when the body breaks the schema (`item_ids` 1–50 unique ids,
+         *       `reason` at most 200 characters on one line);
+         *     - 404 `not_found` when the caller is neither the buyer nor a seller of the order (or
+         *       it does not exist), 403 `forbidden` for its buyer (who cancels instead);
+         *     - 409 `conflict` while the payment is disputed;
+         *     - 422 `validation_failed` with field `item_ids` when an id is not an item of the order;
+         *     - 403 `forbidden` when an item is another seller's;
+         *     - 409 `conflict` when the order is not paid or an item is not `awaiting_shipment`
+         *       (shipped, delivered, or already cancelled or refunded). Nothing is refunded then.
+         */
+        post: operations["refundOrderItems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orders/{id}/deliver": {
         parameters: {
             query?: never;
@@ -1547,7 +1582,12 @@ export interface components {
             /** @description When the payment was taken for the order. */
             paid_at: string | null;
         };
-        /** @description Money given back through the provider (a cancelled paid order, or a payment that came too late). */
+        /**
+         * @description Money given back through the provider: of the whole payment (a cancelled paid order, or a
+         *     payment that came too late; less what line refunds gave back already), or of one line
+         *     that its seller refunded (`item_id`). A seller sees the refunds of their own lines and
+         *     those of the whole payment.
+         */
         OrderRefund: {
             /** Format: int64 */
             amount_cents: number;
@@ -1559,6 +1599,8 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "succeeded";
+            /** @description The line refunded; null for a refund of the whole payment. */
+            item_id: number | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -1655,6 +1697,19 @@ export interface components {
             item_ids: number[];
             carrier: components["schemas"]["Carrier"];
             tracking_code: components["schemas"]["TrackingCode"];
+        };
+        /**
+         * @example {
+         *       "item_ids": [
+         *         17
+         *       ],
+         *       "reason": "Broken in storage, sorry."
+         *     }
+         */
+        RefundItemsRequest: {
+            item_ids: number[];
+            /** @description For the buyer, shown with the refunded items (trimmed; one line). */
+            reason?: string;
         };
         /**
          * @example {
@@ -3625,6 +3680,35 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ShipItemsRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["OrderOk"];
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["OrderStateConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    refundOrderItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An order id. A path segment that is not a positive integer names no order (404). */
+                id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundItemsRequest"];
             };
         };
         responses: {

@@ -79,3 +79,96 @@ export function createMemoryTokenStore(
     },
   };
 }
+
+// The last rotation of the refresh token made by any tab: which refresh token it spent and the
+// pair it got. The tabs rotate one at a time (under a Web Lock), but localStorage reaches the
+// other tabs asynchronously, so the next tab to take the lock may still read the spent token
+// there and spend it again, which the server treats as theft and ends the session. The journal
+// lives in IndexedDB, whose writes are visible to every tab once committed: a tab about to
+// rotate first checks whether its token was rotated already.
+export interface Rotation {
+  from: string;
+  to: Session;
+}
+
+export interface RotationJournal {
+  last(): Promise<Rotation | null>;
+  // Resolves once the rotation is visible to every tab.
+  record(rotation: Rotation): Promise<void>;
+}
+
+export const noJournal: RotationJournal = {
+  last: async () => null,
+  record: async () => {},
+};
+
+export function createMemoryJournal(): RotationJournal {
+  let last: Rotation | null = null;
+  return {
+    last: async () => last,
+    record: async (rotation) => {
+      last = rotation;
+    },
+  };
+}
+
+const kDatabase = "marketplace";
+const kObjectStore = "auth";
+const kRotationKey = "last-rotation";
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+// The journal in IndexedDB; without IndexedDB (or if it fails), no journal.
+export function createIndexedDbJournal(
+  factory: IDBFactory | undefined = globalThis.indexedDB,
+): RotationJournal {
+  if (!factory) return noJournal;
+  let database: Promise<IDBDatabase> | null = null;
+  const open = () => {
+    database ??= new Promise((resolve, reject) => {
+      const req = factory.open(kDatabase, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(kObjectStore);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    return database;
+  };
+  return {
+    async last() {
+      try {
+        const db = await open();
+        const value = (await request(
+          db
+            .transaction(kObjectStore)
+            .objectStore(kObjectStore)
+            .get(kRotationKey),
+        )) as Partial<Rotation> | undefined;
+        const to = parse(JSON.stringify(value?.to ?? null));
+        return typeof value?.from === "string" && to
+          ? { from: value.from, to }
+          : null;
+      } catch {
+        return null;
+      }
+    },
+    async record(rotation) {
+      try {
+        const db = await open();
+        const tx = db.transaction(kObjectStore, "readwrite");
+        tx.objectStore(kObjectStore).put(rotation, kRotationKey);
+        await new Promise<void>((resolve, reject) => {
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+          tx.onabort = () => reject(tx.error);
+        });
+      } catch {
+        // Without the journal a racing tab may spend the token again; nothing else breaks.
+      }
+    },
+  };
+}

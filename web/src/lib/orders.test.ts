@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Order } from "../api/types";
-import { describeEvent, pendingOrderPolling } from "./orders";
+import { describeEvent, describeRefund, pendingOrderPolling } from "./orders";
 
 function order(status: Order["status"], expiresInMs: number): Order {
   return {
@@ -64,5 +64,48 @@ describe("describeEvent", () => {
         items,
       ),
     ).toBe("Expired: item 99, automatically");
+  });
+});
+
+describe("describeRefund", () => {
+  const items = [{ id: 17, title: "Brass lamp" }] as Order["items"];
+  const money = (cents: number, currency: string) => `${currency} ${cents}`;
+  const refund = (over: Partial<Order["refunds"][number]>) =>
+    ({
+      amount_cents: 2000,
+      currency: "USD",
+      reason: "refunded_by_seller",
+      status: "pending",
+      item_id: 17,
+      created_at: "2026-11-29T12:00:00Z",
+      ...over,
+    }) as Order["refunds"][number];
+
+  it("names the line a seller refunded and why, in words", () => {
+    expect(describeRefund(refund({}), items, money)).toBe(
+      "Refund of USD 2000 for Brass lamp (pending): the seller could not ship it",
+    );
+  });
+  it("describes a refund of the whole payment without a line", () => {
+    expect(
+      describeRefund(
+        refund({
+          item_id: null,
+          reason: "cancelled_by_buyer",
+          status: "succeeded",
+        }),
+        items,
+        money,
+      ),
+    ).toBe("Refund of USD 2000 (succeeded): the order was cancelled");
+  });
+  it("falls back to the code's words for a reason it does not know", () => {
+    expect(
+      describeRefund(
+        refund({ item_id: 99, reason: "some_new_reason" }),
+        items,
+        money,
+      ),
+    ).toBe("Refund of USD 2000 for item 99 (pending): some new reason");
   });
 });

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useLocation, useParams, useSearchParams } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
 import type { Order, OrderItem } from "../api/types";
@@ -16,18 +16,47 @@ import {
   TotalRow,
 } from "../components/ui";
 import { formatDate, formatMoney } from "../lib/format";
-import { describeEvent, pendingOrderPolling } from "../lib/orders";
+import {
+  describeEvent,
+  describeRefund,
+  pendingOrderPolling,
+} from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
+
+// How the buyer arrived from paying: Stripe took the payment in the pay page (navigation state),
+// or Stripe.js sent the browser away to confirm it and back here with `redirect_status`.
+export type PaymentReturn = "submitted" | "failed" | null;
+
+function usePaymentReturn(): PaymentReturn {
+  const location = useLocation();
+  const [params] = useSearchParams();
+  const redirect = params.get("payment_intent")
+    ? params.get("redirect_status")
+    : null;
+  if (redirect === "failed" || redirect === "requires_payment_method")
+    return "failed";
+  if (
+    redirect === "succeeded" ||
+    redirect === "processing" ||
+    redirect === "pending"
+  )
+    return "submitted";
+  const state = location.state as { paymentSubmitted?: boolean } | null;
+  return state?.paymentSubmitted ? "submitted" : null;
+}
 
 export function OrderPage() {
   const id = Number(useParams().id);
   useTitle(`Order #${id}`);
   const { me } = useAuth();
+  const paymentReturn = usePaymentReturn();
   const order = useQuery({
     queryKey: ["order", id],
     queryFn: () => api.order(id),
     refetchOnMount: "always",
-    refetchInterval: (query) => pendingOrderPolling(query.state.data),
+    // Just paid: the order turns paid when the provider's webhook reaches the server.
+    refetchInterval: (query) =>
+      pendingOrderPolling(query.state.data, paymentReturn === "submitted"),
   });
 
   return (
@@ -37,6 +66,7 @@ export function OrderPage() {
           order={data}
           isBuyer={me?.username === data.buyer.username}
           sellerName={me?.username}
+          paymentReturn={paymentReturn}
         />
       )}
     </QueryGate>
@@ -47,10 +77,12 @@ function OrderView({
   order,
   isBuyer,
   sellerName,
+  paymentReturn,
 }: {
   order: Order;
   isBuyer: boolean;
   sellerName?: string;
+  paymentReturn: PaymentReturn;
 }) {
   const queryClient = useQueryClient();
   const onSuccess = (next: Order) => {
@@ -71,6 +103,10 @@ function OrderView({
       ? toProblem(deliver.error)
       : null;
   const anyShipped = order.items.some((item) => item.status === "shipped");
+  const refunded = order.refunds.reduce(
+    (sum, refund) => sum + refund.amount_cents,
+    0,
+  );
   const cancellable =
     order.status === "pending_payment" ||
     (order.status === "paid" &&
@@ -87,24 +123,44 @@ function OrderView({
           <StatusBadge status={order.status} />
         </span>
       </div>
-      {order.status === "pending_payment" && isBuyer && (
-        <div className="rounded-md bg-amber-50 p-3 text-amber-900">
-          Waiting for payment:{" "}
-          <Countdown
-            until={order.expires_at}
-            onExpired={() =>
-              queryClient.invalidateQueries({ queryKey: ["order", order.id] })
-            }
-          />{" "}
-          left.{" "}
-          <Link
-            className="font-semibold underline"
-            to={`/orders/${order.id}/pay`}
+      {order.status === "pending_payment" &&
+        isBuyer &&
+        paymentReturn === "submitted" && (
+          <p
+            role="status"
+            className="rounded-md bg-green-50 p-3 text-green-800"
           >
-            Pay now
-          </Link>
-        </div>
-      )}
+            Payment submitted. Waiting for the payment provider to confirm it…
+          </p>
+        )}
+      {order.status === "pending_payment" &&
+        isBuyer &&
+        paymentReturn === "failed" && (
+          <p role="alert" className="rounded-md bg-red-50 p-3 text-red-800">
+            The payment was not completed: your bank did not confirm it. You can
+            try again below.
+          </p>
+        )}
+      {order.status === "pending_payment" &&
+        isBuyer &&
+        paymentReturn !== "submitted" && (
+          <div className="rounded-md bg-amber-50 p-3 text-amber-900">
+            Waiting for payment:{" "}
+            <Countdown
+              until={order.expires_at}
+              onExpired={() =>
+                queryClient.invalidateQueries({ queryKey: ["order", order.id] })
+              }
+            />{" "}
+            left.{" "}
+            <Link
+              className="font-semibold underline"
+              to={`/orders/${order.id}/pay`}
+            >
+              Pay now
+            </Link>
+          </div>
+        )}
       {problem && <ProblemNotice problem={problem} />}
       <section
         aria-labelledby="items-heading"
@@ -125,6 +181,12 @@ function OrderView({
           ))}
         </ul>
         <TotalRow cents={order.total_cents} currency={order.currency} />
+        {refunded > 0 && (
+          <p className="mt-1 flex justify-between text-sm text-slate-700">
+            <span>Refunded</span>
+            <span>−{formatMoney(refunded, order.currency)}</span>
+          </p>
+        )}
       </section>
       <div className="grid gap-6 md:grid-cols-2">
         <section
@@ -178,8 +240,7 @@ function OrderView({
           </ol>
           {order.refunds.map((refund, i) => (
             <p key={i} className="mt-2 text-sm text-slate-700">
-              Refund of {formatMoney(refund.amount_cents, refund.currency)} (
-              {refund.status}): {refund.reason}
+              {describeRefund(refund, order.items, formatMoney)}
             </p>
           ))}
         </section>
@@ -250,10 +311,66 @@ function ItemRow({
           )}
         </p>
         {canShip && item.status === "awaiting_shipment" && (
-          <ShipForm orderId={order.id} itemId={item.id} />
+          <>
+            <ShipForm orderId={order.id} itemId={item.id} />
+            <RefundForm orderId={order.id} item={item} />
+          </>
         )}
       </div>
     </div>
+  );
+}
+
+// For a seller who cannot ship a line: it is cancelled and its total refunded to the buyer.
+function RefundForm({ orderId, item }: { orderId: number; item: OrderItem }) {
+  const queryClient = useQueryClient();
+  const [reason, setReason] = useState("");
+  const refund = useMutation({
+    mutationFn: () => api.refundItems(orderId, [item.id], reason.trim()),
+    onSuccess: (order) => {
+      queryClient.setQueryData(["order", orderId], order);
+      queryClient.invalidateQueries({ queryKey: ["orders"] });
+    },
+  });
+  const problem = refund.error ? toProblem(refund.error) : null;
+  return (
+    <details className="mt-2 text-sm">
+      <summary className="cursor-pointer text-slate-600">
+        Cannot ship it? Refund this item
+      </summary>
+      <form
+        className="mt-2 flex flex-wrap items-start gap-2"
+        aria-label={`Refund item ${item.id}`}
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (
+            window.confirm(
+              `Refund ${formatMoney(item.line_total_cents, item.currency)} for ${item.title} to the buyer? The item is cancelled.`,
+            )
+          )
+            refund.mutate();
+        }}
+      >
+        <Field
+          label="Reason for the buyer (optional)"
+          value={reason}
+          maxLength={200}
+          onChange={(e) => setReason(e.target.value)}
+          error={problem?.fields.reason}
+        />
+        <Button
+          type="submit"
+          variant="danger"
+          className="mt-6"
+          disabled={refund.isPending}
+        >
+          Refund item
+        </Button>
+        {problem && Object.keys(problem.fields).length === 0 && (
+          <ProblemNotice problem={problem} />
+        )}
+      </form>
+    </details>
   );
 }
 

@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { lazy, Suspense, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
 import { api } from "../api/api";
 import { toProblem } from "../api/errors";
-import type { Order } from "../api/types";
+import type { Order, OrderPaymentIntent } from "../api/types";
 import { Countdown } from "../components/Countdown";
 import {
   Button,
@@ -15,6 +15,10 @@ import {
 import { formatMoney } from "../lib/format";
 import { pendingOrderPolling } from "../lib/orders";
 import { useTitle } from "../lib/useTitle";
+
+// Stripe Elements, in a chunk of its own: only a buyer paying an order whose payment the server
+// made with Stripe downloads it, and with it Stripe.js.
+const StripePayment = lazy(() => import("./StripePayment"));
 
 const kTestCards = [
   ["4242 4242 4242 4242", "succeeds"],
@@ -80,9 +84,72 @@ function PendingPayment({
           Card accepted. Confirming the payment…
         </p>
       ) : (
-        <CardForm order={data} onConfirmed={onConfirmed} />
+        <PaymentForm order={data} onConfirmed={onConfirmed} />
       )}
     </div>
+  );
+}
+
+// The order's payment intent, then the form of the provider that made it: the built-in
+// gateway's card form, or Stripe Elements.
+function PaymentForm({
+  order,
+  onConfirmed,
+}: {
+  order: Order;
+  onConfirmed: () => void;
+}) {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const intent = useQuery({
+    queryKey: ["payment-intent", order.id],
+    queryFn: () => api.startPayment(order.id),
+    staleTime: Infinity,
+  });
+
+  if (intent.error) {
+    const problem = toProblem(intent.error);
+    if (problem.status === 409)
+      queryClient.invalidateQueries({ queryKey: ["order", order.id] });
+    return <ProblemNotice problem={problem} onRetry={() => intent.refetch()} />;
+  }
+  if (!intent.data)
+    return (
+      <p role="status" className="text-slate-600">
+        Preparing the payment…
+      </p>
+    );
+  if (intent.data.provider === "stripe") {
+    if (!intent.data.publishable_key)
+      return (
+        <p role="alert" className="rounded-md bg-amber-50 p-3 text-amber-900">
+          Card payments are not set up on this marketplace. Your order stays
+          reserved until the time shown above.
+        </p>
+      );
+    return (
+      <Suspense
+        fallback={
+          <p role="status" className="text-slate-600">
+            Loading the payment form…
+          </p>
+        }
+      >
+        <StripePayment
+          order={order}
+          publishableKey={intent.data.publishable_key}
+          clientSecret={intent.data.client_secret}
+          onSubmitted={() =>
+            navigate(`/orders/${order.id}`, {
+              state: { paymentSubmitted: true },
+            })
+          }
+        />
+      </Suspense>
+    );
+  }
+  return (
+    <CardForm order={order} intent={intent.data} onConfirmed={onConfirmed} />
   );
 }
 
@@ -115,9 +182,11 @@ function PaymentOutcome({ order }: { order: Order }) {
 
 function CardForm({
   order,
+  intent,
   onConfirmed,
 }: {
   order: Order;
+  intent: OrderPaymentIntent;
   onConfirmed: () => void;
 }) {
   const queryClient = useQueryClient();
@@ -127,16 +196,10 @@ function CardForm({
     year: "",
     cvc: "",
   });
-  const intent = useQuery({
-    queryKey: ["payment-intent", order.id],
-    queryFn: () => api.startPayment(order.id),
-    staleTime: Infinity,
-  });
   const confirm = useMutation({
     mutationFn: async () => {
-      if (!intent.data) throw new Error("No payment intent yet.");
-      return api.confirmLocalPayment(intent.data.intent_id, {
-        client_secret: intent.data.client_secret,
+      return api.confirmLocalPayment(intent.intent_id, {
+        client_secret: intent.client_secret,
         card_number: card.number,
         exp_month: Number(card.month),
         exp_year: Number(card.year),
@@ -149,22 +212,6 @@ function CardForm({
     },
   });
 
-  if (intent.error) {
-    const problem = toProblem(intent.error);
-    if (problem.status === 409)
-      queryClient.invalidateQueries({ queryKey: ["order", order.id] });
-    return <ProblemNotice problem={problem} onRetry={() => intent.refetch()} />;
-  }
-  if (intent.data && intent.data.provider !== "local") {
-    // PAYMENT_PROVIDER=stripe: paying takes Stripe.js (Stripe Elements), which this app does not
-    // load yet; the card form below only speaks to the built-in gateway.
-    return (
-      <p role="alert" className="rounded-md bg-amber-50 p-3 text-amber-900">
-        Card payments through Stripe are not available in this app yet. Your
-        order stays reserved until the time shown above.
-      </p>
-    );
-  }
   const problem = confirm.error ? toProblem(confirm.error) : null;
   const declined = problem?.status === 402;
   const set =
@@ -224,11 +271,7 @@ function CardForm({
           error={problem?.fields.cvc}
         />
       </div>
-      <Button
-        type="submit"
-        className="w-full"
-        disabled={!intent.data || confirm.isPending}
-      >
+      <Button type="submit" className="w-full" disabled={confirm.isPending}>
         {confirm.isPending
           ? "Paying…"
           : `Pay ${formatMoney(order.total_cents, order.currency)}`}

@@ -1,13 +1,14 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render } from "@testing-library/react";
 import type { ReactNode } from "react";
-import { MemoryRouter, Route, Routes } from "react-router";
+import { MemoryRouter, Route, Routes, type InitialEntry } from "react-router";
 import { AuthProvider } from "../auth/AuthContext";
 
-// Renders `element` at `path` inside the app's providers, with queries that never retry.
+// Renders `element` at `path` inside the app's providers, with queries that never retry;
+// `route` is the location visited (with its query or navigation state), `path` by default.
 export function renderPage(
   element: ReactNode,
-  { path = "/", route }: { path?: string; route?: string } = {},
+  { path = "/", route }: { path?: string; route?: InitialEntry } = {},
 ) {
   const queryClient = new QueryClient({
     defaultOptions: { queries: { retry: false }, mutations: { retry: false } },

@@ -118,6 +118,9 @@ Order SellerView(Order order, UserId seller) {
   std::erase_if(order.events, [&order](const OrderEvent& event) {
     return event.item_id && FindItem(order, *event.item_id) == nullptr;
   });
+  std::erase_if(order.refunds, [&order](const Refund& refund) {
+    return refund.item_id && FindItem(order, *refund.item_id) == nullptr;
+  });
   return order;
 }
 
@@ -134,6 +137,26 @@ namespace {
 
 Error OnHold() {
   return Conflict("This order's payment is disputed: it is on hold until the dispute is settled.");
+}
+
+// The items are the seller's, the order is paid and they all await shipment.
+std::optional<Error> CheckSellersUnshipped(const Order& order, UserId seller,
+                                           const std::vector<std::int64_t>& item_ids,
+                                           const std::string& verb, const std::string& done) {
+  for (std::int64_t id : item_ids) {
+    const OrderItem* item = FindItem(order, id);
+    if (item == nullptr) return ItemsError("item " + std::to_string(id) + " is not in this order");
+    if (item->seller_id != seller)
+      return MakeError(ErrorCode::kForbidden,
+                       "Item " + std::to_string(id) + " is another seller's to " + verb + ".");
+  }
+  if (order.Status() != OrderStatus::kPaid)
+    return Conflict("Only the items of a paid order can be " + done + ".");
+  for (std::int64_t id : item_ids) {
+    if (FindItem(order, id)->status != ItemStatus::kAwaitingShipment)
+      return Conflict("Item " + std::to_string(id) + " is not awaiting shipment.");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -178,19 +201,21 @@ std::optional<Error> CheckShip(const Order& order, UserId seller,
     fields.push_back({"tracking_code", "must be 4 to 40 letters, digits or dashes"});
   if (!fields.empty()) return ValidationError(std::move(fields));
 
-  for (std::int64_t id : item_ids) {
-    const OrderItem* item = FindItem(order, id);
-    if (item == nullptr) return ItemsError("item " + std::to_string(id) + " is not in this order");
-    if (item->seller_id != seller)
-      return MakeError(ErrorCode::kForbidden,
-                       "Item " + std::to_string(id) + " is another seller's to ship.");
-  }
-  if (order.Status() != OrderStatus::kPaid) return Conflict("Only a paid order can be shipped.");
-  for (std::int64_t id : item_ids) {
-    if (FindItem(order, id)->status != ItemStatus::kAwaitingShipment)
-      return Conflict("Item " + std::to_string(id) + " is not awaiting shipment.");
-  }
-  return std::nullopt;
+  return CheckSellersUnshipped(order, seller, item_ids, "ship", "shipped");
+}
+
+std::optional<Error> CheckRefundItems(const Order& order, UserId seller,
+                                      const std::vector<std::int64_t>& item_ids,
+                                      std::string& reason) {
+  if (Disputed(order)) return OnHold();
+  if (auto bad = CheckItemIds(item_ids)) return bad;
+  reason = std::string(Trim(reason));
+  auto length = Utf8Length(reason);
+  if (!length || *length > 200 || std::any_of(reason.begin(), reason.end(), [](unsigned char c) {
+        return c < 0x20 || c == 0x7f;
+      }))
+    return ValidationError({{"reason", "must be at most 200 characters on one line"}});
+  return CheckSellersUnshipped(order, seller, item_ids, "refund", "refunded");
 }
 
 std::optional<Error> CheckDeliver(const Order& order, UserId caller,

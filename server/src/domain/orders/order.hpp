@@ -59,6 +59,8 @@ struct Refund {
   std::string currency;
   std::string reason;
   std::string status;  // pending | succeeded
+  // The line it refunds; none for a refund of the whole payment.
+  std::optional<std::int64_t> item_id;
   TimePoint created_at;
 };
 
@@ -106,6 +108,12 @@ std::optional<Error> CheckCancel(const Order& order);
 std::optional<Error> CheckShip(const Order& order, UserId seller,
                                const std::vector<std::int64_t>& item_ids, std::string& carrier,
                                std::string& tracking_code);
+// A seller refunds lines they cannot ship: `item_ids` as for CheckShip (the order paid, the lines
+// theirs and awaiting shipment); `reason` is trimmed in place and may be empty, at most 200
+// characters on one line.
+std::optional<Error> CheckRefundItems(const Order& order, UserId seller,
+                                      const std::vector<std::int64_t>& item_ids,
+                                      std::string& reason);
 // The buyer confirms delivery of shipped items; the seller may too, for their own shipped items,
 // once `seller_after` has passed since shipping. Empty `item_ids`: every shipped item the caller
 // may confirm. On success `item_ids` holds the items to mark delivered.

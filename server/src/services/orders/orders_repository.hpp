@@ -105,10 +105,16 @@ class OrdersRepository {
                                         std::string_view event_id, std::string_view type,
                                         std::optional<domain::OrderId> order,
                                         std::string_view outcome) = 0;
-  // A full refund of the order, pending until the provider confirms it, which settles its intent.
-  // Once per order: false when the order has one already.
+  // A refund of the whole payment (less what line refunds returned), pending until the provider
+  // confirms it, which settles the order's intent. Once per order: false when the order has one
+  // already.
   virtual Task<bool> AddRefund(Transaction& tx, const domain::Order& order,
                                std::string_view reason) = 0;
+  // Cancels those of `items` that await shipment, each with a pending refund of its line total
+  // (once per line). Answers how many were refunded.
+  virtual Task<int> RefundItems(Transaction& tx, const domain::Order& order,
+                                const std::vector<std::int64_t>& items,
+                                std::string_view reason) = 0;
 
   // Pending refunds due for an attempt, leased: each is not handed out again until its next
   // attempt time, which backs off.

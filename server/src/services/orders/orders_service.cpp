@@ -125,6 +125,56 @@ Task<Result<domain::Order>> OrdersService::Ship(const Principal& seller, domain:
   co_return co_await Reload(seller, id);
 }
 
+Task<Result<domain::Order>> OrdersService::RefundItems(const Principal& seller, domain::OrderId id,
+                                                       std::vector<std::int64_t> item_ids,
+                                                       std::string reason) {
+  std::vector<StockWant> returned;
+  {
+    auto tx = co_await db_.Begin();
+    auto order = co_await orders_.Lock(*tx, id);
+    if (!order) co_return NoSuchOrder();
+    if (!SellsIn(*order, seller.user.id)) {
+      if (order->buyer_id == seller.user.id)
+        co_return MakeError(ErrorCode::kForbidden,
+                            "Only the seller can refund their items; the buyer cancels the order.");
+      co_return NoSuchOrder();
+    }
+    if (auto refused = domain::CheckRefundItems(*order, seller.user.id, item_ids, reason))
+      co_return std::move(*refused);
+    for (auto& item : order->items) {
+      if (std::find(item_ids.begin(), item_ids.end(), item.id) == item_ids.end()) continue;
+      returned.push_back(StockWant{.listing = item.listing_id, .quantity = item.quantity});
+      item.status = domain::ItemStatus::kCancelled;
+    }
+    co_await orders_.RefundItems(*tx, *order, item_ids, "refunded_by_seller");
+    co_await orders_.ReturnStock(*tx, returned);
+    for (std::int64_t item : item_ids) {
+      co_await orders_.AddEvent(*tx, id, item, "item.refunded", Actor::kSeller, seller.user.id,
+                                reason);
+    }
+    co_await orders_.AddEvent(*tx, id, std::nullopt, "refund.requested", Actor::kSystem,
+                              std::nullopt, "");
+    bool all_cancelled =
+        std::all_of(order->items.begin(), order->items.end(), [](const domain::OrderItem& item) {
+          return item.status == domain::ItemStatus::kCancelled;
+        });
+    if (all_cancelled) {
+      co_await orders_.SetStatus(*tx, id, OrderStatus::kCancelled);
+      co_await orders_.AddEvent(*tx, id, std::nullopt, "order.cancelled", Actor::kSeller,
+                                seller.user.id, "every item refunded");
+    } else if (domain::AllDelivered(*order)) {
+      co_await orders_.SetStatus(*tx, id, OrderStatus::kCompleted);
+      co_await orders_.AddEvent(*tx, id, std::nullopt, "order.completed", Actor::kSystem,
+                                std::nullopt, "");
+    }
+    co_await tx->Commit();
+  }
+  // The returned units can be sold again.
+  co_await gate_.Release(returned);
+  co_await payments_.SendRefunds(id);
+  co_return co_await Reload(seller, id);
+}
+
 Task<Result<domain::Order>> OrdersService::Deliver(const Principal& caller, domain::OrderId id,
                                                    std::vector<std::int64_t> item_ids) {
   {

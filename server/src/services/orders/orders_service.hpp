@@ -49,6 +49,11 @@ class OrdersService {
   Task<Result<domain::Order>> Ship(const Principal& seller, domain::OrderId id,
                                    std::vector<std::int64_t> item_ids, std::string carrier,
                                    std::string tracking_code);
+  // A seller refunds lines of a paid order they cannot ship: those lines are cancelled, their
+  // stock goes back, and each line's total is refunded through the provider. An order with every
+  // line cancelled is cancelled; one whose other lines are all delivered is completed.
+  Task<Result<domain::Order>> RefundItems(const Principal& seller, domain::OrderId id,
+                                          std::vector<std::int64_t> item_ids, std::string reason);
   Task<Result<domain::Order>> Deliver(const Principal& caller, domain::OrderId id,
                                       std::vector<std::int64_t> item_ids);
 

@@ -18,6 +18,7 @@ std::vector<StockWant> StockOf(const domain::Order& order) {
   std::vector<StockWant> lines;
   lines.reserve(order.items.size());
   for (const auto& item : order.items) {
+    if (item.status == domain::ItemStatus::kCancelled) continue;
     lines.push_back(StockWant{.listing = item.listing_id, .quantity = item.quantity});
   }
   return lines;

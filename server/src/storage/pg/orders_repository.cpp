@@ -92,7 +92,8 @@ constexpr Statement kCartLinesToOrder{"orders.cart_lines_to_order", MARKET_CART_
   "(SELECT json_agg(" MARKET_EVENT_JSON " ORDER BY e.id) FROM order_events e WHERE e.order_id = " \
   "o.id)::text AS events, "                                                                      \
   "(SELECT json_agg(json_build_object('amount_cents', r.amount_cents, 'currency', r.currency, "  \
-  "'reason', r.reason, 'status', r.status, 'at', " MARKET_US("r.created_at")                      \
+  "'reason', r.reason, 'status', r.status, 'item_id', r.item_id, 'at', "                          \
+  MARKET_US("r.created_at")                                                                       \
   ") ORDER BY r.id) FROM refunds r WHERE r.order_id = o.id)::text AS refunds "                   \
   "FROM orders o JOIN users bu ON bu.id = o.buyer_id "
 
@@ -212,14 +213,27 @@ constexpr Statement kRecordPaymentEvent{
     "INSERT INTO payment_events (provider, event_id, type, order_id, outcome) "
     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING event_id"};
 
-// The refund settles the order's intent: nothing more to check at the provider.
+// The refund of what no line refund has returned yet; it settles the order's intent.
 constexpr Statement kAddRefund{
     "orders.add_refund",
     "WITH refund AS (INSERT INTO refunds (order_id, provider, payment_intent_id, amount_cents, "
-    "currency, reason) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING "
-    "RETURNING order_id), settled AS (UPDATE orders SET intent_settled_at = now() WHERE id IN "
-    "(SELECT order_id FROM refund) AND intent_settled_at IS NULL) "
-    "SELECT count(*) AS added FROM refund"};
+    "currency, reason) SELECT $1::bigint, $2::text, $3::text, $4::bigint - COALESCE((SELECT "
+    "sum(amount_cents) FROM refunds WHERE order_id = $1 AND item_id IS NOT NULL), 0), $5::text, "
+    "$6::text ON CONFLICT (order_id) WHERE item_id IS NULL DO NOTHING RETURNING order_id), "
+    "settled AS (UPDATE orders SET intent_settled_at = now() WHERE id IN (SELECT order_id FROM "
+    "refund) AND intent_settled_at IS NULL) SELECT count(*) AS added FROM refund"};
+
+// $1 order, $2 item ids, $3 provider, $4 intent, $5 reason: the lines awaiting shipment among
+// them are cancelled, each with a refund of its total.
+constexpr Statement kRefundItems{
+    "orders.refund_items",
+    "WITH items AS (UPDATE order_items SET status = 'cancelled' WHERE order_id = $1 AND id = "
+    "ANY($2::bigint[]) AND status = 'awaiting_shipment' RETURNING id, unit_price_cents * quantity "
+    "AS amount, currency), refund AS (INSERT INTO refunds (order_id, item_id, provider, "
+    "payment_intent_id, amount_cents, currency, reason) SELECT $1, id, $3::text, $4::text, "
+    "amount, currency, $5::text FROM items ON CONFLICT (item_id) WHERE item_id IS NOT NULL DO "
+    "NOTHING RETURNING item_id) "
+    "SELECT count(*) AS refunded FROM refund"};
 
 // $1 provider, $2 seconds, $3 how many. SKIP LOCKED: an order in a checkout or a webhook now is
 // checked next time.
@@ -358,6 +372,9 @@ domain::Refund RefundFromJson(const json::object& o) {
                         .currency = std::string(o.at("currency").as_string()),
                         .reason = std::string(o.at("reason").as_string()),
                         .status = std::string(o.at("status").as_string()),
+                        .item_id = o.at("item_id").is_null()
+                                       ? std::nullopt
+                                       : std::optional(o.at("item_id").to_number<std::int64_t>()),
                         .created_at = OptMicros(o, "at").value_or(TimePoint{})};
 }
 
@@ -691,6 +708,18 @@ Task<bool> PgOrdersRepository::AddRefund(services::Transaction& tx, const domain
       kAddRefund, Params(order.id.value, order.payment_provider, order.payment_intent_id,
                          order.total_cents, order.currency, reason));
   co_return added.Int(0, "added") > 0;
+}
+
+Task<int> PgOrdersRepository::RefundItems(services::Transaction& tx, const domain::Order& order,
+                                          const std::vector<std::int64_t>& items,
+                                          std::string_view reason) {
+  Transaction& pg = AsPg(tx);
+  std::string array = BigintArray(items);
+  QueryResult refunded = co_await pg.Execute(
+      kRefundItems,
+      Params(order.id.value, array, order.payment_provider, order.payment_intent_id, reason));
+  co_await pg.Execute(kTouchOrder, Params(order.id.value));
+  co_return static_cast<int>(refunded.Int(0, "refunded"));
 }
 
 Task<std::vector<services::OrdersRepository::RefundTask>> PgOrdersRepository::LeaseRefunds(

@@ -54,6 +54,8 @@ class PgOrdersRepository final : public services::OrdersRepository {
                                 std::string_view outcome) override;
   Task<bool> AddRefund(services::Transaction& tx, const domain::Order& order,
                        std::string_view reason) override;
+  Task<int> RefundItems(services::Transaction& tx, const domain::Order& order,
+                        const std::vector<std::int64_t>& items, std::string_view reason) override;
   Task<std::vector<RefundTask>> LeaseRefunds(std::optional<domain::OrderId> order,
                                              int limit) override;
   Task<void> RefundSucceeded(std::int64_t refund, std::string_view provider_refund_id) override;

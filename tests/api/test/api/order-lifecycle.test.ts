@@ -242,6 +242,141 @@ describe("shipping", () => {
   });
 });
 
+describe("a seller refunding lines", () => {
+  function refund(token: string, id: number, itemIds: unknown, reason?: unknown) {
+    return orderAction(token, id, "refund", reason === undefined ? { item_ids: itemIds } : { item_ids: itemIds, reason });
+  }
+  const settled = (token: string, id: number, count: number) =>
+    orderWhen(token, id, `${count} succeeded refunds`, (o) =>
+      o.refunds.length === count && o.refunds.every((r) => r.status === "succeeded"),
+    );
+
+  it("cancels and refunds one seller's line; the other seller ships, and the buyer keeps paying only for it", async () => {
+    const { alice, bob, buyer, lamp, chair, order, lampItem, chairItem } = await paidTwoSellerOrder();
+    const seen = ok(await refund(alice.token, order.id, [lampItem.id], "  Broken in storage, sorry.  "));
+    // Alice's view: her line only, cancelled, with its refund.
+    expect(seen.items.map((i) => [i.id, i.status])).toEqual([[lampItem.id, "cancelled"]]);
+    expect(seen.status).toBe("paid");
+    expect(seen.refunds).toMatchObject([{ amount_cents: 2000, currency: "USD", item_id: lampItem.id, reason: "refunded_by_seller" }]);
+    expect(seen.events.some((e) => e.type === "item.refunded" && e.item_id === lampItem.id && e.actor === "seller")).toBe(true);
+    eventsConsistent(seen);
+    // The lamp's two units are for sale again; the chair is untouched.
+    expect(await stock(lamp.id)).toEqual([5, 5]);
+    expect(await stock(chair.id)).toEqual([4, 4]);
+
+    // Bob sees neither Alice's line nor its refund, and ships his own.
+    const bobs = await readOrder(bob.token, order.id);
+    expect(bobs.items.map((i) => i.id)).toEqual([chairItem.id]);
+    expect(bobs.refunds).toEqual([]);
+    eventsConsistent(bobs);
+    ok(await ship(bob.token, order.id, [chairItem.id]));
+
+    const buyers = await settled(buyer.token, order.id, 1);
+    expect(buyers.status).toBe("paid");
+    expect(buyers.total_cents).toBe(5000);
+    expect(buyers.items.find((i) => i.id === lampItem.id)!.status).toBe("cancelled");
+    expect(buyers.items.find((i) => i.id === chairItem.id)!.status).toBe("shipped");
+    // Delivering the rest completes the order.
+    const done = ok(await deliverItems(buyer.token, order.id));
+    expect(done.status).toBe("completed");
+    expect(await stock(lamp.id)).toEqual([5, 5]);
+    expect(await stock(chair.id)).toEqual([4, 4]);
+  });
+
+  it("gives the buyer who cancels the rest back only what was not refunded", async () => {
+    const { alice, buyer, lamp, chair, order, lampItem } = await paidTwoSellerOrder();
+    ok(await refund(alice.token, order.id, [lampItem.id]));
+    const cancelled = ok(await cancel(buyer.token, order.id));
+    expect(cancelled.status).toBe("cancelled");
+    const refunds = (await settled(buyer.token, order.id, 2)).refunds;
+    expect(refunds.map((r) => [r.amount_cents, r.item_id])).toEqual([
+      [2000, lampItem.id],
+      [3000, null],
+    ]);
+    // Every unit back exactly once.
+    expect(await stock(lamp.id)).toEqual([5, 5]);
+    expect(await stock(chair.id)).toEqual([5, 5]);
+  });
+
+  it("cancels the order when every line is refunded, and a completed rest completes it", async () => {
+    const { alice, bob, buyer, lamp, chair, order, lampItem, chairItem } = await paidTwoSellerOrder();
+    ok(await refund(alice.token, order.id, [lampItem.id]));
+    const last = ok(await refund(bob.token, order.id, [chairItem.id]));
+    expect(last.status).toBe("cancelled");
+    const buyers = await settled(buyer.token, order.id, 2);
+    expect(buyers.status).toBe("cancelled");
+    expect(buyers.refunds.reduce((sum, r) => sum + r.amount_cents, 0)).toBe(order.total_cents);
+    expect(await stock(lamp.id)).toEqual([5, 5]);
+    expect(await stock(chair.id)).toEqual([5, 5]);
+    expectError(await cancel(buyer.token, order.id), 409, "conflict");
+
+    // Shipped and delivered first, then the other line refunded: the order is completed.
+    const second = await paidTwoSellerOrder();
+    ok(await ship(second.alice.token, second.order.id, [second.lampItem.id]));
+    ok(await deliverItems(second.buyer.token, second.order.id));
+    ok(await refund(second.bob.token, second.order.id, [second.chairItem.id]));
+    expect((await readOrder(second.buyer.token, second.order.id)).status).toBe("completed");
+  });
+
+  it("refuses what is not the seller's to refund, or not refundable now, and changes nothing", async () => {
+    const { alice, bob, buyer, lamp, chair, order, lampItem, chairItem } = await paidTwoSellerOrder();
+    const stranger = await account();
+    expectError(await refund(buyer.token, order.id, [lampItem.id]), 403, "forbidden");
+    expectError(await refund(stranger.token, order.id, [lampItem.id]), 404, "not_found");
+    expectError(await refund(alice.token, kNoSuchId, [lampItem.id]), 404, "not_found");
+    expectError(await refund(alice.token, order.id, [chairItem.id]), 403, "forbidden");
+    expectError(await refund(alice.token, order.id, [lampItem.id, chairItem.id]), 403, "forbidden");
+    expectError(await refund(alice.token, order.id, [kNoSuchId]), 422, "validation_failed", ["item_ids"]);
+    for (const bad of [[], [lampItem.id, lampItem.id], "17", [0], [1.5], Array.from({ length: 51 }, (_, i) => i + 1)]) {
+      expectError(await refund(alice.token, order.id, bad), 422, "validation_failed");
+    }
+    expectError(await refund(alice.token, order.id, [lampItem.id], "x".repeat(201)), 422, "validation_failed", ["reason"]);
+    expectError(await refund(alice.token, order.id, [lampItem.id], "two\nlines"), 422, "validation_failed", ["reason"]);
+    expectError(await refund(alice.token, order.id, [lampItem.id], 5), 422, "validation_failed", ["reason"]);
+    expectError(await orderAction(alice.token, order.id, "refund", { item_ids: [lampItem.id], amount_cents: 1 }), 422, "validation_failed", ["amount_cents"]);
+    // Shipped: too late to refund it this way.
+    ok(await ship(bob.token, order.id, [chairItem.id]));
+    expectError(await refund(bob.token, order.id, [chairItem.id]), 409, "conflict");
+
+    const after = await readOrder(buyer.token, order.id);
+    expect(after.refunds).toEqual([]);
+    expect(after.items.find((i) => i.id === lampItem.id)!.status).toBe("awaiting_shipment");
+    expect(await stock(lamp.id)).toEqual([3, 3]);
+    expect(await stock(chair.id)).toEqual([4, 4]);
+
+    // Refunded once; a second time is a conflict and refunds nothing more.
+    ok(await refund(alice.token, order.id, [lampItem.id]));
+    expectError(await refund(alice.token, order.id, [lampItem.id]), 409, "conflict");
+    expect((await settled(buyer.token, order.id, 1)).refunds).toHaveLength(1);
+    expect(await stock(lamp.id)).toEqual([5, 5]);
+  });
+
+  it("refuses an unpaid order's lines", async () => {
+    const { alice, order, lampItem, lamp } = await twoSellerOrder();
+    expectError(await refund(alice.token, order.id, [lampItem.id]), 409, "conflict");
+    expect(await stock(lamp.id)).toEqual([5, 3]);
+  });
+
+  it("never refunds more than was paid when the seller's refund races the buyer's cancel", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { alice, buyer, lamp, chair, order, lampItem } = await paidTwoSellerOrder();
+      const [refunded, cancelled] = await Promise.all([
+        refund(alice.token, order.id, [lampItem.id]),
+        cancel(buyer.token, order.id),
+      ]);
+      expect([200, 409]).toContain(refunded.status);
+      expect(cancelled.status, cancelled.text).toBe(200);
+      const final = await orderWhen(buyer.token, order.id, "refunds settled", (o) =>
+        o.refunds.length > 0 && o.refunds.every((r) => r.status === "succeeded"),
+      );
+      expect(final.status).toBe("cancelled");
+      expect(final.refunds.reduce((sum, r) => sum + r.amount_cents, 0)).toBe(order.total_cents);
+      expect(await stock(lamp.id)).toEqual([5, 5]);
+      expect(await stock(chair.id)).toEqual([5, 5]);
+    }
+  });
+});
+
 describe("delivery", () => {
   it("the buyer confirms item by item; the order completes when every item is delivered", async () => {
     const { alice, bob, buyer, order, lampItem, chairItem } = await paidTwoSellerOrder();
