@@ -456,6 +456,54 @@ TEST_F(OrderLifecycleTest, AFailedPaymentLeavesTheOrderPendingAndPayableAgain) {
   EXPECT_EQ(Listing(listing).quantity, 3);
 }
 
+// Canceled at the provider (from its dashboard, say) while the order still waits: the intent can
+// never be paid, so the next payment attempt gets a new one, and the new one pays the order.
+TEST_F(OrderLifecycleTest, AnIntentCanceledAtTheProviderIsReplacedByANewOne) {
+  auto seller = NewUser();
+  auto buyer = NewUser();
+  auto listing = NewListing(seller, 4);
+  Order order = Place(buyer, {{listing, 1}});
+  PaymentSession first = Start(buyer, order.id);
+  ASSERT_TRUE(RunTask(io_, gateway_.CancelIntent(first.intent.id)).ok());
+  ASSERT_EQ(IntentStatus(first.intent.id), "canceled");
+
+  PaymentSession second = Start(buyer, order.id);
+  EXPECT_NE(second.intent.id, first.intent.id);
+  EXPECT_EQ(second.intent.status, "requires_payment_method");
+  EXPECT_EQ(second.intent.amount_cents, order.total_cents);
+  EXPECT_EQ(Stored(order.id).payment_intent_id, std::optional(second.intent.id));
+  EXPECT_EQ(EventsOfType(order.id, "payment.canceled"), 1);
+  // Asked again, the same new intent.
+  PaymentSession again = Start(buyer, order.id);
+  EXPECT_EQ(again.intent.id, second.intent.id);
+
+  // The canceled one takes no money; the new one pays the order.
+  EXPECT_FALSE(Confirm(first).ok());
+  ASSERT_TRUE(Confirm(second).ok());
+  ASSERT_TRUE(Webhook(EventBody(NewEventId(), Succeeded(order, second))).ok());
+  EXPECT_EQ(Stored(order.id).Status(), OrderStatus::kPaid);
+  EXPECT_EQ(Listing(listing).quantity, 3);
+  EXPECT_EQ(EventsOfType(order.id, "payment.canceled"), 1);
+}
+
+// The same, when the order's intent was lost between detaching the canceled one and attaching
+// the next (a crash): the provider answers the first key with the canceled intent again, and the
+// order still ends with one new intent.
+TEST_F(OrderLifecycleTest, ACanceledIntentComingBackFromItsKeyIsReplacedToo) {
+  auto seller = NewUser();
+  auto buyer = NewUser();
+  auto listing = NewListing(seller, 4);
+  Order order = Place(buyer, {{listing, 1}});
+  PaymentSession first = Start(buyer, order.id);
+  ASSERT_TRUE(RunTask(io_, gateway_.CancelIntent(first.intent.id)).ok());
+  Query("UPDATE orders SET payment_intent_id = NULL WHERE id = $1", order.id.value);
+
+  PaymentSession second = Start(buyer, order.id);
+  EXPECT_NE(second.intent.id, first.intent.id);
+  EXPECT_EQ(second.intent.status, "requires_payment_method");
+  EXPECT_EQ(Stored(order.id).payment_intent_id, std::optional(second.intent.id));
+}
+
 TEST_F(OrderLifecycleTest, APaymentAfterExpiryIsRefundedAndTheReservationReleased) {
   auto seller = NewUser();
   auto buyer = NewUser();

@@ -753,7 +753,9 @@ export interface paths {
          * The order's payment intent
          * @description For the buyer of a `pending_payment` order: the payment intent to confirm, created with
          *     the provider on the first call and the same one (same `intent_id` and
-         *     `client_secret`) on every later call. Takes no body. 409 `conflict` when the order is
+         *     `client_secret`) on every later call — unless the provider has canceled it meanwhile
+         *     (from its dashboard, say): the order then gets a new intent (event `payment.canceled`),
+         *     since a canceled one can never be paid. Takes no body. 409 `conflict` when the order is
          *     not pending (paid, cancelled, completed, or expired, also when only past `expires_at`).
          *     Anyone but the buyer gets 404.
          */

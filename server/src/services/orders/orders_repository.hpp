@@ -76,6 +76,10 @@ class OrdersRepository {
   virtual Task<std::optional<std::string>> AttachIntent(domain::OrderId id,
                                                         std::string_view provider,
                                                         std::string_view intent_id) = 0;
+  // Forgets the order's intent `intent_id`, which the provider canceled while the order still
+  // waits for payment, with an order.event saying so; false when the order no longer has that
+  // intent or no longer waits.
+  virtual Task<bool> DetachCanceledIntent(domain::OrderId id, std::string_view intent_id) = 0;
   // Puts the lines' stock back (listings locked in id order).
   virtual Task<void> ReturnStock(Transaction& tx, const std::vector<StockWant>& lines) = 0;
   // Any status but paid, which CommitPaid sets with its lines and event.

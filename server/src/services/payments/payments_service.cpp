@@ -48,26 +48,47 @@ Task<Result<PaymentSession>> PaymentsService::StartPayment(const Principal& buye
                         "This order's payment was started with another provider.");
 
   std::optional<std::string> intent_id = order->payment_intent_id;
-  if (!intent_id) {
-    CreateIntent request{.order = id,
-                         .amount_cents = order->total_cents,
-                         .currency = order->currency,
-                         .idempotency_key = "order-" + std::to_string(id.value) + "-payment"};
-    auto created = co_await provider_.CreateIntent(request);
-    if (!created.ok()) co_return created.error();
-    std::optional<std::string> attached =
-        co_await orders_.AttachIntent(id, provider_.name(), created->id);
-    if (!attached) {
-      // Cancelled or expired while the intent was being made: it must never be payable.
-      co_await CancelProviderIntent(id, created->id);
-      co_return MakeError(ErrorCode::kConflict, "This order can no longer be paid.");
+  // The intent the order's payment was last restarted after: a new intent's idempotency key
+  // names it, so that a retry makes the same new intent and not the canceled one again.
+  std::string replaces;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (!intent_id) {
+      std::string key = "order-" + std::to_string(id.value) + "-payment";
+      if (!replaces.empty()) key += "-after-" + replaces;
+      CreateIntent request{.order = id,
+                           .amount_cents = order->total_cents,
+                           .currency = order->currency,
+                           .idempotency_key = std::move(key)};
+      auto created = co_await provider_.CreateIntent(request);
+      if (!created.ok()) co_return created.error();
+      std::optional<std::string> attached =
+          co_await orders_.AttachIntent(id, provider_.name(), created->id);
+      if (!attached) {
+        // Cancelled or expired while the intent was being made: it must never be payable.
+        co_await CancelProviderIntent(id, created->id);
+        co_return MakeError(ErrorCode::kConflict, "This order can no longer be paid.");
+      }
+      if (*attached == created->id && created->status != "canceled")
+        co_return PaymentSession{std::string(provider_.name()), *created};
+      intent_id = *attached;  // another request attached one first, or this one is canceled
     }
-    if (*attached == created->id) co_return PaymentSession{std::string(provider_.name()), *created};
-    intent_id = *attached;  // another request attached one first
+    auto intent = co_await provider_.RetrieveIntent(*intent_id);
+    if (!intent.ok()) co_return intent.error();
+    if (intent->status != "canceled")
+      co_return PaymentSession{std::string(provider_.name()), std::move(*intent)};
+    // Canceled at the provider (its dashboard, say) while the order still waits for payment: it
+    // can never be paid, so the order gets a new intent.
+    bool detached = co_await orders_.DetachCanceledIntent(id, *intent_id);
+    if (!detached) {
+      auto now = co_await orders_.Find(id);
+      if (!now || now->Status() != domain::OrderStatus::kPendingPayment)
+        co_return MakeError(ErrorCode::kConflict, "This order can no longer be paid.");
+    }
+    replaces = *intent_id;
+    intent_id.reset();
   }
-  auto intent = co_await provider_.RetrieveIntent(*intent_id);
-  if (!intent.ok()) co_return intent.error();
-  co_return PaymentSession{std::string(provider_.name()), std::move(*intent)};
+  co_return MakeError(ErrorCode::kUnavailable,
+                      "The payment provider keeps canceling this payment; try again later.");
 }
 
 Task<std::string> PaymentsService::ApplySucceeded(domain::Order& order, Transaction& tx,

@@ -158,6 +158,14 @@ constexpr Statement kAttachIntent{
     "SELECT payment_intent_id FROM orders WHERE id = $1 AND payment_intent_id IS NOT NULL AND "
     "NOT EXISTS (SELECT 1 FROM set)"};
 
+constexpr Statement kDetachCanceledIntent{
+    "orders.detach_canceled_intent",
+    "WITH detached AS (UPDATE orders SET payment_intent_id = NULL, updated_at = now() WHERE id = "
+    "$1 AND payment_intent_id = $2 AND status = 'pending_payment' AND paid_at IS NULL RETURNING "
+    "id) INSERT INTO order_events (order_id, type, actor, detail) SELECT id, 'payment.canceled', "
+    "'provider', 'the payment was canceled at the provider; a new one is started' FROM detached "
+    "RETURNING order_id"};
+
 constexpr Statement kOrderIntent{"orders.intent",
                                  "SELECT payment_intent_id FROM orders WHERE id = $1"};
 
@@ -605,6 +613,12 @@ Task<std::vector<domain::Order>> PgOrdersRepository::LockExpired(services::Trans
   QueryResult rows = co_await pg.Execute(kFindMany, Params(array));
   for (int r = 0; r < rows.size(); ++r) orders.push_back(OrderFromRow(rows, r));
   co_return orders;
+}
+
+Task<bool> PgOrdersRepository::DetachCanceledIntent(domain::OrderId id,
+                                                    std::string_view intent_id) {
+  QueryResult rows = co_await pool_.Execute(kDetachCanceledIntent, Params(id.value, intent_id));
+  co_return !rows.empty();
 }
 
 Task<std::optional<std::string>> PgOrdersRepository::AttachIntent(domain::OrderId id,

@@ -30,6 +30,7 @@ class PgOrdersRepository final : public services::OrdersRepository {
   Task<std::vector<domain::Order>> LockExpired(services::Transaction& tx, int limit) override;
   Task<std::optional<std::string>> AttachIntent(domain::OrderId id, std::string_view provider,
                                                 std::string_view intent_id) override;
+  Task<bool> DetachCanceledIntent(domain::OrderId id, std::string_view intent_id) override;
   Task<void> ReturnStock(services::Transaction& tx,
                          const std::vector<services::StockWant>& lines) override;
   Task<void> SetStatus(services::Transaction& tx, domain::OrderId id,
