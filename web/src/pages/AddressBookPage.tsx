@@ -139,7 +139,14 @@ function AddressBook({ addresses }: { addresses: SavedAddress[] }) {
                   </Button>
                   <Button
                     variant="danger"
-                    onClick={() => remove.mutate(address.id)}
+                    onClick={() => {
+                      if (
+                        window.confirm(
+                          `Delete the address of ${address.recipient_name}? Orders already placed keep their copy.`,
+                        )
+                      )
+                        remove.mutate(address.id);
+                    }}
                     disabled={remove.isPending}
                   >
                     Delete
