@@ -54,7 +54,8 @@ Task<Response> AddAddress(AuthService& auth, AddressesService& addresses, Reques
   auto body = ReadAddressBody(request, true);
   if (!body.ok()) co_return http::ErrorResponse(body.error());
 
-  auto added = co_await addresses.Add(*user, std::move(body->address), body->is_default);
+  auto added =
+      co_await addresses.Add(*user, std::move(body->address), body->is_default, request.remote_ip);
   if (!added.ok()) co_return http::ErrorResponse(added.error());
   Response response = http::Json(201, SavedAddressJson(*added));
   response.SetHeader("Location", "/api/v1/me/addresses/" + std::to_string(added->id.value));
@@ -73,7 +74,7 @@ Task<Response> UpdateAddress(AuthService& auth, AddressesService& addresses, Req
   RejectNonAddressFields(fields, {"is_default"});
   if (!fields.ok()) co_return http::ErrorResponse(fields.error());
 
-  auto updated = co_await addresses.Update(*user, *id, std::move(patch));
+  auto updated = co_await addresses.Update(*user, *id, std::move(patch), request.remote_ip);
   if (!updated.ok()) co_return http::ErrorResponse(updated.error());
   co_return http::Json(200, SavedAddressJson(*updated));
 }

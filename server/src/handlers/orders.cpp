@@ -150,7 +150,7 @@ Task<Response> PlaceOrder(AuthService& auth, CheckoutService& checkout, Request&
     auto address = ReadInlineAddress(*inline_address);
     if (!address.ok()) co_return http::ErrorResponse(address.error());
     placed = co_await checkout.PlaceOrder(*buyer, std::move(key), std::move(request_hash),
-                                          std::move(address).value());
+                                          std::move(address).value(), request.remote_ip);
   } else {
     placed = co_await checkout.PlaceOrder(*buyer, std::move(key), std::move(request_hash),
                                           domain::AddressId{*address_id});

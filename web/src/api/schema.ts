@@ -524,7 +524,9 @@ export interface paths {
          *     format, a city that exists in the country (case, accents and a few typos are forgiven;
          *     the stored spelling is the geocoder's, e.g. `Sao Paolo` → `São Paulo`). Each failure is
          *     a field error (422). The first address, or one added with `is_default`, becomes the
-         *     default. A 21st address is refused (409), also under concurrent requests.
+         *     default. A 21st address is refused (409), also under concurrent requests. With a
+         *     geocoder that costs quota (`GEOCODER=google`), every check — here, on update and at
+         *     checkout — takes from the rate limits of `/geo/validate` (429 `rate_limited`).
          */
         post: operations["addAddress"];
         delete?: never;
@@ -3315,6 +3317,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -3376,6 +3379,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -3596,6 +3600,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CheckoutValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };

@@ -37,6 +37,7 @@ class GoogleGeocoder final : public services::Geocoder {
                  const PlaceIndex& places, GoogleMetrics& metrics);
 
   Task<domain::AddressCheck> Check(const domain::ShippingAddress& address) override;
+  bool metered() const override { return true; }
   Task<std::vector<services::PlaceSuggestion>> Suggest(const std::string& query,
                                                        const std::optional<std::string>& country,
                                                        const std::string& session,

@@ -25,9 +25,14 @@ AddressesService::AddressesService(AddressesRepository& addresses, Geocoder& geo
       clock_(clock),
       options_(options) {}
 
-Task<Result<domain::AddressCheck>> AddressesService::Checked(domain::ShippingAddress address) {
+Task<Result<domain::AddressCheck>> AddressesService::Checked(const Principal& user,
+                                                             const std::string& ip,
+                                                             domain::ShippingAddress address) {
   std::vector<FieldError> errors = domain::ValidateAddress(address);
   if (!errors.empty()) co_return ValidationError(std::move(errors));
+  if (geocoder_.metered()) {
+    if (auto rate = co_await CheckRates(user, ip); !rate.ok()) co_return std::move(rate).error();
+  }
   domain::AddressCheck check = co_await geocoder_.Check(address);
   if (!check.ok()) co_return ValidationError(std::move(check.problems));
   co_return check;
@@ -39,8 +44,8 @@ Task<std::vector<domain::SavedAddress>> AddressesService::List(const Principal& 
 
 Task<Result<domain::SavedAddress>> AddressesService::Add(const Principal& user,
                                                          domain::ShippingAddress address,
-                                                         bool is_default) {
-  auto check = co_await Checked(std::move(address));
+                                                         bool is_default, const std::string& ip) {
+  auto check = co_await Checked(user, ip, std::move(address));
   if (!check.ok()) co_return std::move(check).error();
   domain::SavedAddress saved{.user = user.user.id,
                              .address = check->normalized,
@@ -52,7 +57,8 @@ Task<Result<domain::SavedAddress>> AddressesService::Add(const Principal& user,
 
 Task<Result<domain::SavedAddress>> AddressesService::Update(const Principal& user,
                                                             domain::AddressId id,
-                                                            AddressPatch patch) {
+                                                            AddressPatch patch,
+                                                            const std::string& ip) {
   std::optional<domain::SavedAddress> saved = co_await addresses_.Find(user.user.id, id);
   if (!saved) co_return MakeError(ErrorCode::kNotFound, "No such address.");
   domain::ShippingAddress address = saved->address;
@@ -64,7 +70,7 @@ Task<Result<domain::SavedAddress>> AddressesService::Update(const Principal& use
   Apply(address.postal_code, patch.postal_code);
   Apply(address.country, patch.country);
   Apply(address.phone, patch.phone);
-  auto check = co_await Checked(std::move(address));
+  auto check = co_await Checked(user, ip, std::move(address));
   if (!check.ok()) co_return std::move(check).error();
   saved->address = check->normalized;
   saved->check = std::move(*check);
@@ -91,9 +97,11 @@ Task<Result<domain::ShippingAddress>> AddressesService::Saved(const Principal& u
   co_return std::move(saved->check.normalized);
 }
 
-Task<Result<domain::ShippingAddress>> AddressesService::Normalized(domain::ShippingAddress address,
+Task<Result<domain::ShippingAddress>> AddressesService::Normalized(const Principal& user,
+                                                                   const std::string& ip,
+                                                                   domain::ShippingAddress address,
                                                                    const std::string& prefix) {
-  auto check = co_await Checked(std::move(address));
+  auto check = co_await Checked(user, ip, std::move(address));
   if (!check.ok()) {
     Error error = std::move(check).error();
     for (auto& field : error.fields) field.field = prefix + field.field;

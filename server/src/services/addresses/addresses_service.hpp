@@ -38,11 +38,12 @@ class AddressesService {
                    const Clock& clock, AddressesOptions options);
 
   Task<std::vector<domain::SavedAddress>> List(const Principal& user);
+  // `ip` is the caller's, for the rate limits of a metered geocoder.
   Task<Result<domain::SavedAddress>> Add(const Principal& user, domain::ShippingAddress address,
-                                         bool is_default);
+                                         bool is_default, const std::string& ip = "");
   // kNotFound unless the address is the user's; nothing is changed then.
   Task<Result<domain::SavedAddress>> Update(const Principal& user, domain::AddressId id,
-                                            AddressPatch patch);
+                                            AddressPatch patch, const std::string& ip = "");
   Task<Result<void>> Remove(const Principal& user, domain::AddressId id);
 
   // The normalised form of one of the user's saved addresses, or a field error on `field`.
@@ -51,7 +52,8 @@ class AddressesService {
 
   // An address written at checkout, checked like the address book's: its normalised form, or
   // every problem as a field error under `prefix` (such as "shipping_address.").
-  Task<Result<domain::ShippingAddress>> Normalized(domain::ShippingAddress address,
+  Task<Result<domain::ShippingAddress>> Normalized(const Principal& user, const std::string& ip,
+                                                   domain::ShippingAddress address,
                                                    const std::string& prefix);
 
   // For the address form: what the geocoder makes of an address, problems included.
@@ -65,8 +67,10 @@ class AddressesService {
                                                      const std::string& session = "");
 
  private:
-  // The domain rules, then the geocoder: the check, or every problem as field errors.
-  Task<Result<domain::AddressCheck>> Checked(domain::ShippingAddress address);
+  // The domain rules, then the geocoder (rate-limited when it is metered): the check, or every
+  // problem as field errors.
+  Task<Result<domain::AddressCheck>> Checked(const Principal& user, const std::string& ip,
+                                             domain::ShippingAddress address);
   Task<Result<void>> CheckRates(const Principal& user, const std::string& ip);
 
   AddressesRepository& addresses_;

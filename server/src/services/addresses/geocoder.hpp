@@ -28,6 +28,9 @@ class Geocoder {
   // `address` has passed domain::ValidateAddress. The answer's problems are field errors on the
   // address's own field names (postal_code, city, …); they never throw for bad input.
   virtual Task<domain::AddressCheck> Check(const domain::ShippingAddress& address) = 0;
+  // Whether each Check costs quota or money at a provider (Google): then every check, wherever
+  // it comes from (the address book, checkout), is rate-limited per user and IP.
+  virtual bool metered() const { return false; }
   // Up to `limit` places whose name starts like `query`, in `country` when it is set, the most
   // populous first. `session` groups the requests of one form (Places session tokens).
   virtual Task<std::vector<PlaceSuggestion>> Suggest(const std::string& query,

@@ -22,10 +22,11 @@ CheckoutService::CheckoutService(Database& db, OrdersRepository& orders, StockGa
 
 Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, std::string key,
                                                       std::string request_hash,
-                                                      domain::ShippingAddress address) {
+                                                      domain::ShippingAddress address,
+                                                      std::string ip) {
   Result<domain::ShippingAddress> resolved = ValidationError({});
   if (addresses_ != nullptr) {
-    resolved = co_await addresses_->Normalized(std::move(address), "shipping_address.");
+    resolved = co_await addresses_->Normalized(buyer, ip, std::move(address), "shipping_address.");
   } else {
     auto errors = domain::ValidateAddress(address);
     for (auto& error : errors) error.field = "shipping_address." + error.field;

@@ -42,7 +42,8 @@ class CheckoutService {
   // inline address is checked like the address book's (the domain rules, then the geocoder) and
   // the order keeps its normalised form; without `addresses`, the domain rules only.
   Task<Result<PlacedOrder>> PlaceOrder(const Principal& buyer, std::string idempotency_key,
-                                       std::string request_hash, domain::ShippingAddress address);
+                                       std::string request_hash, domain::ShippingAddress address,
+                                       std::string ip = "");
   // Ships to one of the buyer's saved addresses: the order keeps a copy, so editing or deleting
   // the address later changes no order.
   Task<Result<PlacedOrder>> PlaceOrder(const Principal& buyer, std::string idempotency_key,

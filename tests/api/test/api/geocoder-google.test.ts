@@ -9,7 +9,7 @@ import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { api } from "../../lib/client.js";
-import { expectError, randomLoopbackAddress, register, suffix } from "../../lib/fixtures.js";
+import { expectError, idempotencyKey, randomLoopbackAddress, register, suffix } from "../../lib/fixtures.js";
 import { baseEnv, freePort, kCleanExit, randomSecret, repoRoot, runCommand, startServer, type RunningServer } from "../../lib/server.js";
 
 // PROVIDERS_DIR, else ../shared/providers beside the checkout, else the machine's copy (a clone
@@ -28,6 +28,7 @@ let mode: Mode = { kind: "stand-in" };
 let seen: { path: string; query: URLSearchParams; answered: number }[] = [];
 let prism: ChildProcess | undefined;
 let prismPort = 0;
+let frontPort = 0;
 let front: http.Server | undefined;
 let server: RunningServer | undefined;
 
@@ -92,7 +93,7 @@ describe("GEOCODER=google", () => {
     prismPort = await freePort();
     prism = spawn(kMock, ["google", String(prismPort)], { cwd: path.resolve(repoRoot, "tests/api"), stdio: "ignore" });
     await waitForPrism(prismPort);
-    const frontPort = await freePort();
+    frontPort = await freePort();
     front = await startFront(frontPort);
     server = await startServer({
       env: {
@@ -253,6 +254,51 @@ describe("GEOCODER=google", () => {
     await validate(token, address("DE", "Berlin"));
     expect(await metric("geocode", "retried")).toBe(before.retried + 2);
     expect(await metric("geocode", "gave_up")).toBe(before.gaveUp + 1);
+  });
+
+  // Each check costs Google quota: the address book and checkout take from the same per-user
+  // and per-IP buckets as /geo/validate, so nobody can spend the key's quota through them.
+  it("limits the address book and addresses written at checkout like /geo/validate", async () => {
+    const limited = await startServer({
+      env: {
+        GEOCODER: "google",
+        GOOGLE_MAPS_API_KEY: kKey,
+        GOOGLE_MAPS_BASE_URL: `http://127.0.0.1:${frontPort}`,
+        GOOGLE_MAPS_TIMEOUT: "1s",
+        RATE_LIMIT_GEO_USER: "3/1h",
+        RATE_LIMIT_GEO_IP: "100000/1m",
+      },
+    });
+    try {
+      mode = { kind: "stand-in", example: "response" };
+      const registered = await register({}, { baseUrl: limited.baseUrl, localAddress: randomLoopbackAddress() });
+      const token = registered.auth.tokens.access_token;
+      const add = () => api("POST", "/api/v1/me/addresses", { baseUrl: limited.baseUrl, token, json: address("US", "Mountain View") });
+      const first = await add();
+      expect(first.status, first.text).toBe(201);
+      const patched = await api("PATCH", `/api/v1/me/addresses/${first.body.id}`, {
+        baseUrl: limited.baseUrl,
+        token,
+        json: { line2: "Suite 5" },
+      });
+      expect(patched.status, patched.text).toBe(200);
+      expect((await add()).status).toBe(201);
+      const refused = await add();
+      expectError(refused, 429, "rate_limited");
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      const order = await api("POST", "/api/v1/orders", {
+        baseUrl: limited.baseUrl,
+        token,
+        json: { shipping_address: address("US", "Mountain View") },
+        headers: { "idempotency-key": idempotencyKey() },
+      });
+      expectError(order, 429, "rate_limited");
+      // Refused before anything was stored: still two addresses.
+      const book = await api("GET", "/api/v1/me/addresses", { baseUrl: limited.baseUrl, token });
+      expect(book.body.addresses).toHaveLength(2);
+    } finally {
+      expect(await limited.stop(), limited.output()).toBe(kCleanExit);
+    }
   });
 
   it("saves addresses in the address book with Google's answer", async () => {
