@@ -98,4 +98,9 @@ Error ValidationError(std::vector<FieldError> fields) {
                .fields = std::move(fields)};
 }
 
+Error WithFieldPrefix(Error error, std::string_view prefix) {
+  for (auto& field : error.fields) field.field.insert(0, prefix);
+  return error;
+}
+
 }  // namespace market

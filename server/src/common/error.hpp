@@ -53,5 +53,8 @@ struct Error {
 
 Error MakeError(ErrorCode code, std::string message);
 Error ValidationError(std::vector<FieldError> fields);
+// `error` with `prefix` before each field name, for a part checked on its own and reported where
+// it sits in the request (e.g. "shipping_address.").
+Error WithFieldPrefix(Error error, std::string_view prefix);
 
 }  // namespace market

@@ -117,11 +117,7 @@ Result<domain::ShippingAddress> ReadInlineAddress(const json::value& value) {
   FieldReader fields(value.as_object());
   domain::ShippingAddress address = ReadAddress(fields);
   RejectNonAddressFields(fields);
-  if (!fields.ok()) {
-    Error error = fields.error();
-    for (auto& field : error.fields) field.field = "shipping_address." + field.field;
-    return error;
-  }
+  if (!fields.ok()) return WithFieldPrefix(fields.error(), "shipping_address.");
   return address;
 }
 

@@ -33,6 +33,16 @@ TEST(ErrorMapping, MapsCodesToStatuses) {
   EXPECT_EQ(CodeName(ErrorCode::kTokenReused), "token_reused");
 }
 
+TEST(ErrorMapping, WithFieldPrefixNamesFieldsWhereTheySit) {
+  Error error = WithFieldPrefix(ValidationError({{"city", "was not found"}, {"phone", "bad"}}),
+                                "shipping_address.");
+  EXPECT_EQ(error.code, ErrorCode::kValidationFailed);
+  ASSERT_EQ(error.fields.size(), 2u);
+  EXPECT_EQ(error.fields[0].field, "shipping_address.city");
+  EXPECT_EQ(error.fields[0].message, "was not found");
+  EXPECT_EQ(error.fields[1].field, "shipping_address.phone");
+}
+
 TEST(ErrorMapping, ValidationErrorCarriesFields) {
   Error error = ValidationError({{"email", "is required"}});
   EXPECT_EQ(error.code, ErrorCode::kValidationFailed);

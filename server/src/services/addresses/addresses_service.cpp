@@ -102,11 +102,7 @@ Task<Result<domain::ShippingAddress>> AddressesService::Normalized(const Princip
                                                                    domain::ShippingAddress address,
                                                                    const std::string& prefix) {
   auto check = co_await Checked(user, ip, std::move(address));
-  if (!check.ok()) {
-    Error error = std::move(check).error();
-    for (auto& field : error.fields) field.field = prefix + field.field;
-    co_return error;
-  }
+  if (!check.ok()) co_return WithFieldPrefix(std::move(check).error(), prefix);
   co_return std::move(check->normalized);
 }
 

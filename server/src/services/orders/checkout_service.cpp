@@ -24,16 +24,12 @@ Task<Result<PlacedOrder>> CheckoutService::PlaceOrder(const Principal& buyer, st
                                                       std::string request_hash,
                                                       domain::ShippingAddress address,
                                                       std::string ip) {
-  Result<domain::ShippingAddress> resolved = ValidationError({});
+  const std::string prefix = "shipping_address.";
+  Result<domain::ShippingAddress> resolved = std::move(address);
   if (addresses_ != nullptr) {
-    resolved = co_await addresses_->Normalized(buyer, ip, std::move(address), "shipping_address.");
-  } else {
-    auto errors = domain::ValidateAddress(address);
-    for (auto& error : errors) error.field = "shipping_address." + error.field;
-    if (errors.empty())
-      resolved = std::move(address);
-    else
-      resolved = ValidationError(std::move(errors));
+    resolved = co_await addresses_->Normalized(buyer, ip, std::move(*resolved), prefix);
+  } else if (auto errors = domain::ValidateAddress(*resolved); !errors.empty()) {
+    resolved = WithFieldPrefix(ValidationError(std::move(errors)), prefix);
   }
   if (!resolved.ok()) resolved = co_await EarlierAddress(buyer, key, std::move(resolved));
   co_return co_await Place(buyer, std::move(key), std::move(request_hash), std::move(resolved));
