@@ -15,23 +15,25 @@ export interface TokenStore {
 
 const kKey = "marketplace.session";
 
+// A stored value as a session, or null when it is not one.
+function asSession(value: unknown): Session | null {
+  const pair = (value ?? {}) as Partial<Session>;
+  if (
+    typeof pair.accessToken === "string" &&
+    typeof pair.refreshToken === "string"
+  ) {
+    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken };
+  }
+  return null;
+}
+
 function parse(text: string | null): Session | null {
   if (!text) return null;
   try {
-    const value = JSON.parse(text) as Partial<Session>;
-    if (
-      typeof value.accessToken === "string" &&
-      typeof value.refreshToken === "string"
-    ) {
-      return {
-        accessToken: value.accessToken,
-        refreshToken: value.refreshToken,
-      };
-    }
+    return asSession(JSON.parse(text));
   } catch {
-    // A damaged entry is no session.
+    return null; // A damaged entry is no session.
   }
-  return null;
 }
 
 export function createLocalTokenStore(
@@ -148,7 +150,7 @@ export function createIndexedDbJournal(
             .objectStore(kObjectStore)
             .get(kRotationKey),
         )) as Partial<Rotation> | undefined;
-        const to = parse(JSON.stringify(value?.to ?? null));
+        const to = asSession(value?.to);
         return typeof value?.from === "string" && to
           ? { from: value.from, to }
           : null;

@@ -73,6 +73,19 @@ export function OrderPage() {
   );
 }
 
+// An action on the order whose answer is the order as it is now: shown at once, and the order
+// lists refetched.
+function useOrderChange(orderId: number, change: () => Promise<Order>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: change,
+    onSuccess: (next: Order) => {
+      queryClient.setQueryData(["order", orderId], next);
+      queryClient.invalidateQueries({ queryKey: ["orders"] });
+    },
+  });
+}
+
 function OrderView({
   order,
   isBuyer,
@@ -85,18 +98,8 @@ function OrderView({
   paymentReturn: PaymentReturn;
 }) {
   const queryClient = useQueryClient();
-  const onSuccess = (next: Order) => {
-    queryClient.setQueryData(["order", order.id], next);
-    queryClient.invalidateQueries({ queryKey: ["orders"] });
-  };
-  const cancel = useMutation({
-    mutationFn: () => api.cancelOrder(order.id),
-    onSuccess,
-  });
-  const deliver = useMutation({
-    mutationFn: () => api.deliverItems(order.id),
-    onSuccess,
-  });
+  const cancel = useOrderChange(order.id, () => api.cancelOrder(order.id));
+  const deliver = useOrderChange(order.id, () => api.deliverItems(order.id));
   const problem = cancel.error
     ? toProblem(cancel.error)
     : deliver.error
@@ -323,15 +326,10 @@ function ItemRow({
 
 // For a seller who cannot ship a line: it is cancelled and its total refunded to the buyer.
 function RefundForm({ orderId, item }: { orderId: number; item: OrderItem }) {
-  const queryClient = useQueryClient();
   const [reason, setReason] = useState("");
-  const refund = useMutation({
-    mutationFn: () => api.refundItems(orderId, [item.id], reason.trim()),
-    onSuccess: (order) => {
-      queryClient.setQueryData(["order", orderId], order);
-      queryClient.invalidateQueries({ queryKey: ["orders"] });
-    },
-  });
+  const refund = useOrderChange(orderId, () =>
+    api.refundItems(orderId, [item.id], reason.trim()),
+  );
   const problem = refund.error ? toProblem(refund.error) : null;
   return (
     <details className="mt-2 text-sm">
@@ -375,17 +373,11 @@ function RefundForm({ orderId, item }: { orderId: number; item: OrderItem }) {
 }
 
 function ShipForm({ orderId, itemId }: { orderId: number; itemId: number }) {
-  const queryClient = useQueryClient();
   const [carrier, setCarrier] = useState("");
   const [tracking, setTracking] = useState("");
-  const ship = useMutation({
-    mutationFn: () =>
-      api.shipItems(orderId, [itemId], carrier.trim(), tracking.trim()),
-    onSuccess: (order) => {
-      queryClient.setQueryData(["order", orderId], order);
-      queryClient.invalidateQueries({ queryKey: ["orders"] });
-    },
-  });
+  const ship = useOrderChange(orderId, () =>
+    api.shipItems(orderId, [itemId], carrier.trim(), tracking.trim()),
+  );
   const problem = ship.error ? toProblem(ship.error) : null;
   return (
     <form
